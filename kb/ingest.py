@@ -125,6 +125,7 @@ def load_corpus(corpus_dir: Path) -> tuple[list[Document], list[str]]:
     docs: list[Document] = []
     warnings: list[str] = []
     seen: dict[str, str] = {}
+    ids: set[str] = set()
     for path in corpus_files(corpus_dir):
         try:
             text = read_text(path)
@@ -140,8 +141,10 @@ def load_corpus(corpus_dir: Path) -> tuple[list[Document], list[str]]:
             continue
         seen[h] = path.name
         entry = manifest.get(path.name, {})
+        doc_id = path.stem if path.stem not in ids else f"{path.stem}-{path.suffix.lstrip('.').lower()}"
+        ids.add(doc_id)
         meta = DocMeta(
-            doc_id=path.stem,
+            doc_id=doc_id,
             title=entry.get("title", ""),
             issuer=entry.get("issuer", ""),
             region=entry.get("region", ""),

@@ -1,0 +1,223 @@
+"""The facade the CLI, the app and the evaluation call: open the index, search, ask."""
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+from pathlib import Path
+
+from . import index as index_mod
+from .errors import FilterError, QueryError
+from .ingest import SUPPORTED, content_hash, read_text
+from .search import Searcher
+from .settings import Settings
+from .types import Answer, DocMeta, Hit, Passage, Section
+
+log = logging.getLogger(__name__)
+
+
+class _LazyEmbedder:
+    """Loads the embedding model on first use, so BM25-only work never pays for it."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._e = None
+
+    def get(self):
+        if self._e is None:
+            from .embedding import load_embedder
+
+            self._e = load_embedder(self.settings)
+        return self._e
+
+    def encode_queries(self, texts):
+        return self.get().encode_queries(texts)
+
+    def encode_documents(self, texts, show_progress=True):
+        return self.get().encode_documents(texts, show_progress=show_progress)
+
+    @property
+    def model_id(self):
+        return self.get().model_id
+
+
+class Engine:
+    def __init__(self, settings: Settings, data: index_mod.IndexData, embedder: _LazyEmbedder):
+        self.settings = settings
+        self.embedder = embedder
+        self._lock = threading.Lock()
+        self._use(data)
+
+    # ------------------------------------------------------------ opening
+
+    @classmethod
+    def open(cls, settings: Settings | None = None, progress=None, rebuild: bool = False) -> "Engine":
+        """Load index/; build it when missing, stale or asked to. A corrupt index raises IndexCorrupt."""
+        settings = settings or Settings.load()
+        embedder = _LazyEmbedder(settings)
+        reason = "rebuild requested" if rebuild else index_mod.staleness(settings)
+        if reason:
+            log.warning("building the index: %s", reason)
+            data = index_mod.build(settings, embedder, progress)
+        else:
+            data = index_mod.load(settings)
+        return cls(settings, data, embedder)
+
+    def _use(self, data: index_mod.IndexData) -> None:
+        self.data = data
+        self._docs = {d.meta.doc_id: d for d in data.docs}
+        self.searcher = Searcher(data.passages, data.bm25, data.dense, self.embedder,
+                                 self.settings.bm25_weight, self.settings.dense_weight, self.settings.rrf_k)
+        self._targets = None
+
+    def refresh(self, progress=None) -> str | None:
+        """Rebuild when corpus/ or the settings changed; returns the reason, or None if up to date."""
+        reason = index_mod.staleness(self.settings)
+        if reason:
+            with self._lock:
+                self._use(index_mod.build(self.settings, self.embedder, progress))
+        return reason
+
+    # ------------------------------------------------------------ what is indexed
+
+    @property
+    def documents(self) -> list[DocMeta]:
+        return [d.meta for d in self.data.docs]
+
+    @property
+    def passages(self) -> list[Passage]:
+        return self.data.passages
+
+    @property
+    def warnings(self) -> list[str]:
+        return self.data.warnings
+
+    def doc_text(self, doc_id: str) -> str:
+        return self._doc(doc_id).text
+
+    def raw_span(self, doc_id: str, start: int, end: int) -> tuple[int, int]:
+        """Where a cleaned-text span stands in the original file's text."""
+        offs = self._doc(doc_id).offsets
+        return (offs[start], offs[end - 1] + 1) if end > start else (offs[start], offs[start])
+
+    def sections(self, doc_id: str) -> Section:
+        return self._doc(doc_id).root
+
+    def _doc(self, doc_id: str):
+        if doc_id not in self._docs:
+            raise FilterError(f"unknown document {doc_id!r}; documents: {', '.join(sorted(self._docs))}")
+        return self._docs[doc_id]
+
+    @property
+    def tasks(self) -> list[dict]:
+        """Every task with a responsibility clause, from the same parsed clauses the answers use."""
+        from .chunking import task_segments
+
+        out = []
+        for d in self.data.docs:
+            for path, s, e, clause in task_segments(d.root, d.clauses):
+                if clause is None:
+                    continue
+                out.append({
+                    "doc_id": d.meta.doc_id, "title": d.meta.title, "region": d.meta.region,
+                    "section": " > ".join(path), "heading": path[-1] if path else "",
+                    "lead": clause.lead, "partners": clause.partners, "clause": clause.text,
+                    "start": s, "end": e,
+                })
+        return out
+
+    @property
+    def targets(self):
+        if self._targets is None:
+            from .targets import extract_targets
+
+            self._targets = [t for d in self.data.docs for t in extract_targets(d.meta.doc_id, d.text, d.root)]
+        return self._targets
+
+    def stats(self) -> dict:
+        folder = self.data.folder
+        size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+        m = self.data.manifest
+        return {"documents": len(self.data.docs), "passages": len(self.data.passages), "model": m.get("model_id"),
+                "dim": m.get("dim"), "index_bytes": size, "index_folder": str(folder), "built_at": m.get("built_at"),
+                "chunk_size": m["shape"]["chunk_size"], "chunk_overlap": m["shape"]["chunk_overlap"],
+                "faiss_index": m["shape"]["faiss_index"], "warnings": self.data.warnings}
+
+    # ------------------------------------------------------------ querying
+
+    def check_query(self, query: str) -> str:
+        if query is None or not str(query).strip():
+            raise QueryError("the question is empty; type a question, e.g. 老年人助餐服务由哪些部门负责？")
+        query = " ".join(str(query).split())
+        limit = self.settings.max_query_chars
+        if len(query) > limit:
+            log.warning("the question has %d characters; only the first %d are used", len(query), limit)
+            query = query[:limit]
+        return query
+
+    def check_filters(self, doc=None, region=None, level=None) -> None:
+        docs = sorted(self._docs)
+        for d in ([doc] if isinstance(doc, str) else (doc or [])):
+            if d not in self._docs:
+                raise FilterError(f"unknown document {d!r}; valid --doc values: {', '.join(docs)}")
+        regions = sorted({m.region for m in self.documents if m.region})
+        if region and not any(region in r for r in regions):
+            raise FilterError(f"unknown region {region!r}; valid --region values: {', '.join(regions)}")
+        levels = sorted({m.level for m in self.documents if m.level})
+        if level and level not in levels:
+            raise FilterError(f"unknown level {level!r}; valid --level values: {', '.join(levels)}")
+
+    def search(self, query: str, top_k: int = 10, mode: str = "hybrid", doc=None, region=None, level=None) -> list[Hit]:
+        query = self.check_query(query)
+        self.check_filters(doc, region, level)
+        if top_k < 1:
+            raise QueryError("top-k must be at least 1")
+        return self.searcher.search(query, top_k=top_k, mode=mode, doc=doc, region=region, level=level)
+
+    def ask(self, question: str, history: list[str] | None = None, doc=None, region=None, level=None) -> Answer:
+        from .answer import answer
+
+        question = self.check_query(question)
+        self.check_filters(doc, region, level)
+        return answer(self, question, history=history, doc=doc, region=region, level=level)
+
+    # ------------------------------------------------------------ adding documents
+
+    def add_documents(self, paths: list[str | Path], progress=None) -> tuple[list[str], list[str]]:
+        """Copy files into corpus/ under safe names and re-index (only new passages are embedded).
+
+        Returns (doc ids added, warnings). A file whose content is already indexed is not added.
+        """
+        from .ingest import IngestError
+        import re
+
+        corpus = self.settings.corpus_dir
+        known = {d.meta.content_hash: d.meta.doc_id for d in self.data.docs}
+        added, warnings = [], []
+        for src in map(Path, paths):
+            suffix = src.suffix.lower()
+            if suffix not in SUPPORTED:
+                warnings.append(f"{src.name}: unsupported type {suffix or '(none)'}; supported: {', '.join(sorted(SUPPORTED))}")
+                continue
+            if src.stat().st_size > self.settings.max_upload_mb * 1024 * 1024:
+                warnings.append(f"{src.name}: larger than {self.settings.max_upload_mb} MB")
+                continue
+            try:
+                h = content_hash(read_text(src))
+            except IngestError as exc:
+                warnings.append(str(exc))
+                continue
+            if h in known:
+                warnings.append(f"{src.name}: same content as the indexed document {known[h]}; not added again")
+                continue
+            stem = re.sub(r"[^\w\u4e00-\u9fff-]+", "_", src.stem).strip("_.")[:80] or "document"
+            dest, n = corpus / f"{stem}{suffix}", 1
+            while dest.exists():
+                n += 1
+                dest = corpus / f"{stem}-{n}{suffix}"
+            shutil.copyfile(src, dest)
+            known[h] = dest.stem
+            added.append(dest.stem)
+        if added:
+            self.refresh(progress)
+        return added, warnings

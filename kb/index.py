@@ -1,0 +1,219 @@
+"""Build, save (atomically), load and check the staleness of the index in `index/`.
+
+Layout: each build writes a fresh folder `index/build-<time>-<pid>/` (manifest, documents,
+passages, FAISS vectors, BM25) and only then points `index/CURRENT` at it (temp file + rename).
+A crash mid-build leaves a folder nothing points to, so a half-written index is never loaded.
+Unchanged passages are not re-embedded: the embedder caches vectors by text hash and model id.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .chunking import chunk_document
+from .clean import clean_text, infer_title
+from .errors import IndexCorrupt
+from .ingest import MANIFEST, corpus_files, load_corpus
+from .search import Bm25Index, DenseIndex
+from .settings import Settings
+from .structure import parse_document as parse_structure
+from .types import DocMeta, Document, Passage, Responsibility, Section
+
+log = logging.getLogger(__name__)
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+
+
+@dataclass
+class ParsedDoc:
+    meta: DocMeta
+    text: str  # cleaned
+    offsets: list[int]  # cleaned char -> raw char
+    root: Section
+    clauses: list[Responsibility]
+    path: str = ""
+
+    def to_dict(self) -> dict:
+        return {"meta": self.meta.to_dict(), "text": self.text, "offsets": self.offsets,
+                "root": asdict(self.root), "clauses": [asdict(c) for c in self.clauses], "path": self.path}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ParsedDoc":
+        return cls(meta=DocMeta(**d["meta"]), text=d["text"], offsets=d["offsets"], root=_section(d["root"]),
+                   clauses=[Responsibility(**c) for c in d["clauses"]], path=d.get("path", ""))
+
+
+def _section(d: dict) -> Section:
+    d = dict(d)
+    d["children"] = [_section(c) for c in d.get("children", [])]
+    if d.get("responsibility"):
+        d["responsibility"] = Responsibility(**d["responsibility"])
+    return Section(**d)
+
+
+def parse_document(doc: Document) -> ParsedDoc:
+    ct = clean_text(doc.raw_text)
+    root, clauses = parse_structure(ct.text)
+    if not doc.meta.title:
+        doc.meta.title = infer_title(ct.text)
+    return ParsedDoc(meta=doc.meta, text=ct.text, offsets=ct.offsets, root=root, clauses=clauses, path=doc.path)
+
+
+@dataclass
+class IndexData:
+    folder: Path
+    manifest: dict
+    docs: list[ParsedDoc]
+    passages: list[Passage]
+    bm25: Bm25Index
+    dense: DenseIndex
+    warnings: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- staleness
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def corpus_state(settings: Settings) -> dict[str, str]:
+    """Every file in corpus/ (documents and the manifest) with the hash of its bytes."""
+    folder = settings.corpus_dir
+    if not folder.is_dir():
+        return {}
+    files = corpus_files(folder)
+    if (folder / MANIFEST).is_file():
+        files.append(folder / MANIFEST)
+    return {p.name: file_hash(p) for p in files}
+
+
+def shape(settings: Settings) -> dict:
+    return {"format_version": FORMAT_VERSION, **settings.index_shape()}
+
+
+def current_folder(settings: Settings) -> Path | None:
+    pointer = settings.index_dir / CURRENT
+    if not pointer.is_file():
+        return None
+    name = pointer.read_text(encoding="utf-8").strip()
+    folder = settings.index_dir / name
+    return folder if name and folder.is_dir() else None
+
+
+def staleness(settings: Settings) -> str | None:
+    """Why the saved index does not match corpus/ and the settings, or None when it does."""
+    folder = current_folder(settings)
+    if folder is None:
+        return "no index has been built yet"
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return "the index manifest is missing or unreadable"
+    if manifest.get("shape") != shape(settings):
+        changed = [k for k, v in shape(settings).items() if manifest.get("shape", {}).get(k) != v]
+        return f"settings changed: {', '.join(changed)}"
+    old, new = manifest.get("files", {}), corpus_state(settings)
+    if old != new:
+        added = sorted(set(new) - set(old))
+        removed = sorted(set(old) - set(new))
+        changed = sorted(k for k in set(old) & set(new) if old[k] != new[k])
+        parts = [f"{label}: {', '.join(names)}" for label, names in
+                 (("added", added), ("removed", removed), ("changed", changed)) if names]
+        return "corpus changed (" + "; ".join(parts) + ")"
+    return None
+
+
+# ---------------------------------------------------------------- build / save / load
+
+def _write_json(path: Path, data) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def build(settings: Settings, embedder, progress=None) -> IndexData:
+    """Read corpus/, parse, chunk, embed, index; save to a new folder and switch CURRENT to it."""
+    report = progress or (lambda frac, desc: None)
+    report(0.0, "读取文档")
+    documents, warnings = load_corpus(settings.corpus_dir)
+    state = corpus_state(settings)
+    docs = [parse_document(d) for d in documents]
+    passages: list[Passage] = []
+    for d in docs:
+        passages += chunk_document(d.meta, d.text, d.root, d.clauses, settings.chunk_size, settings.chunk_overlap)
+    if not passages:
+        raise IndexCorrupt(settings.corpus_dir, "no readable documents in the corpus folder") from None
+    report(0.1, f"向量化 {len(passages)} 个段落")
+    texts = [p.index_text() for p in passages]
+    vectors = np.asarray(embedder.encode_documents(texts, show_progress=True), dtype=np.float32)
+    report(0.85, "建立索引")
+    dense = DenseIndex.build(vectors, settings.faiss_index)
+    bm25 = Bm25Index.build(texts)
+
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    folder = settings.index_dir / f"build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    folder.mkdir()
+    _write_json(folder / "documents.json", [d.to_dict() for d in docs])
+    _write_json(folder / "passages.json", [p.to_dict() for p in passages])
+    dense.save(folder / "dense.faiss")
+    bm25.save(folder / "bm25")
+    manifest = {
+        "shape": shape(settings), "files": state, "model_id": embedder.model_id, "dim": int(vectors.shape[1]),
+        "documents": len(docs), "passages": len(passages), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "warnings": warnings,
+    }
+    _write_json(folder / "manifest.json", manifest)  # written last: its presence marks a complete build
+    pointer_tmp = settings.index_dir / (CURRENT + f".{os.getpid()}.tmp")
+    pointer_tmp.write_text(folder.name, encoding="utf-8")
+    os.replace(pointer_tmp, settings.index_dir / CURRENT)
+    _remove_old_builds(settings.index_dir, keep=folder.name)
+    report(1.0, "完成")
+    return IndexData(folder, manifest, docs, passages, bm25, dense, warnings)
+
+
+def _remove_old_builds(index_dir: Path, keep: str) -> None:
+    for p in index_dir.glob("build-*"):
+        if p.is_dir() and p.name != keep:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def load(settings: Settings) -> IndexData:
+    folder = current_folder(settings)
+    if folder is None:
+        raise FileNotFoundError(f"no index in {settings.index_dir}; run `python -m kb build`")
+
+    def read_json(name):
+        path = folder / name
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise IndexCorrupt(path, type(exc).__name__ + (f": {exc}" if str(exc) else "")) from exc
+
+    manifest = read_json("manifest.json")
+    try:
+        docs = [ParsedDoc.from_dict(d) for d in read_json("documents.json")]
+    except (KeyError, TypeError) as exc:
+        raise IndexCorrupt(folder / "documents.json", f"unexpected content: {exc}") from exc
+    try:
+        passages = [Passage.from_dict(p) for p in read_json("passages.json")]
+    except (KeyError, TypeError) as exc:
+        raise IndexCorrupt(folder / "passages.json", f"unexpected content: {exc}") from exc
+    try:
+        dense = DenseIndex.load(folder / "dense.faiss")
+    except Exception as exc:  # faiss raises RuntimeError with its C++ message
+        raise IndexCorrupt(folder / "dense.faiss", str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__) from exc
+    try:
+        bm25 = Bm25Index.load(folder / "bm25")
+    except Exception as exc:
+        raise IndexCorrupt(folder / "bm25", f"{type(exc).__name__}: {exc}") from exc
+    if dense.index.ntotal != len(passages) or bm25.model.scores["num_docs"] != len(passages):
+        raise IndexCorrupt(folder, "vector, BM25 and passage counts disagree")
+    return IndexData(folder, manifest, docs, passages, bm25, dense, manifest.get("warnings", []))
