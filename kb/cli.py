@@ -55,14 +55,17 @@ class _Progress:
     """Adapts the engine's progress(fraction, desc) callback to a tqdm bar."""
 
     def __init__(self):
-        self.bar = tqdm(total=100, desc="索引", unit="%", file=sys.stderr)
+        self.bar = None  # created on the first report, so loading a ready index prints nothing
 
     def __call__(self, frac: float, desc: str):
+        if self.bar is None:
+            self.bar = tqdm(total=100, desc=desc, unit="%", file=sys.stderr)
         self.bar.set_description(desc)
         self.bar.update(int(frac * 100) - self.bar.n)
 
     def close(self):
-        self.bar.close()
+        if self.bar is not None:
+            self.bar.close()
 
 
 def open_engine(args, rebuild: bool = False):

@@ -96,7 +96,9 @@ def corpus_state(settings: Settings) -> dict[str, str]:
 
 
 def shape(settings: Settings) -> dict:
-    return {"format_version": FORMAT_VERSION, **settings.index_shape()}
+    from .embedding import model_id_for  # the model id also names the conversion version of the default
+
+    return {"format_version": FORMAT_VERSION, "model_id": model_id_for(settings.embed_model), **settings.index_shape()}
 
 
 def current_folder(settings: Settings) -> Path | None:
