@@ -126,7 +126,8 @@ def load_corpus(corpus_dir: Path) -> tuple[list[Document], list[str]]:
     warnings: list[str] = []
     seen: dict[str, str] = {}
     ids: set[str] = set()
-    for path in corpus_files(corpus_dir):
+    # Files the manifest describes come first, so a later copy never displaces the described original.
+    for path in sorted(corpus_files(corpus_dir), key=lambda p: (p.name not in manifest, p.name)):
         try:
             text = read_text(path)
         except IngestError as exc:
