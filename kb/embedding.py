@@ -339,7 +339,8 @@ def _write_hf_folder(folder: Path, e5: E5File, weights: dict[str, np.ndarray]) -
         "num_attention_heads": c["heads"], "intermediate_size": c["ffn"], "hidden_act": "gelu",
         # e5.c indexes the position table from 0 (the XLM-R offset of 2 is already applied in the file)
         "max_position_embeddings": c["max_pos"], "type_vocab_size": c["type_vocab"],
-        "layer_norm_eps": float(f"{c['eps']:.6g}"),  # the f32 header value, 1e-12 "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1,
+        "layer_norm_eps": float(f"{c['eps']:.6g}"),  # header f32 9.99999996e-13 -> 1e-12
+        "hidden_dropout_prob": 0.1, "attention_probs_dropout_prob": 0.1,
         "initializer_range": 0.02, "pad_token_id": sp["pad"], "bos_token_id": sp["bos"], "eos_token_id": sp["eos"],
         "position_embedding_type": "absolute", "torch_dtype": "float32", "dtype": "float32",
     }
@@ -499,19 +500,19 @@ def _atomic_write(path: Path, write) -> None:
 # Embedder
 # --------------------------------------------------------------------------------------------
 
-def _load_st(name_or_path: str):
+def _load_st(name_or_path: str, **kwargs):
     import torch
     from sentence_transformers import SentenceTransformer
 
     # fp32 explicitly: in fp16 this CPU is ~5x slower.
-    return SentenceTransformer(name_or_path, device="cpu", model_kwargs={"dtype": torch.float32})
+    return SentenceTransformer(name_or_path, device="cpu", model_kwargs={"dtype": torch.float32}, **kwargs)
 
 
 class Embedder:
     def __init__(self, model, model_id: str, cache_dir: Path, batch_size: int = 16):
         self.model = model
         self.model_id = model_id
-        self.dim = int(model.get_sentence_embedding_dimension())
+        self.dim = int(model.get_embedding_dimension())
         self.batch_size = batch_size
         self.cache = EmbeddingCache(cache_dir, self.dim)
         self.encoded_count = 0  # passages actually run through the model (cache misses), for tests/logs
@@ -554,6 +555,41 @@ def model_id_for(name: str) -> str:
     return f"{name}@conv{CONVERSION_VERSION}" if name == DEFAULT_MODEL else name
 
 
+def _load_named_model(name: str):
+    """A sentence-transformers name or local path; fails fast (not after minutes of retries) offline."""
+    offline = False
+    try:
+        if Path(name).expanduser().is_dir():
+            return _load_st(str(Path(name).expanduser()))
+        try:  # already in the Hugging Face cache: no network needed
+            return _load_st(name, local_files_only=True)
+        except Exception:
+            if not _hub_reachable():
+                offline = True
+                raise ConnectionError("the Hugging Face Hub cannot be reached") from None
+            return _load_st(name)
+    except Exception as e:
+        why = ("Names other than the built-in default are downloaded from the Hugging Face Hub, and this "
+               "machine appears to be offline." if offline else "Check the name or path.")
+        raise EmbeddingError(
+            f"cannot load the embedding model {name!r} ({type(e).__name__}: {e}). {why} Use a local "
+            f"sentence-transformers folder, or go back to the offline default {DEFAULT_MODEL!r} by removing "
+            f"embed_model from kb.toml and unsetting KB_EMBED_MODEL."
+        ) from e
+
+
+def _hub_reachable(timeout: float = 3.0) -> bool:
+    import socket
+    from urllib.parse import urlparse
+
+    url = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    try:
+        socket.create_connection((url.hostname, url.port or 443), timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
 _MEMO: dict[tuple, Embedder] = {}
 _MEMO_LOCK = threading.Lock()
 
@@ -568,15 +604,7 @@ def load_embedder(settings: Settings | None = None, show_progress: bool = True) 
             if name == DEFAULT_MODEL:
                 model = _load_st(str(ensure_default_model(settings.model_cache_dir, show_progress=show_progress)))
             else:
-                try:
-                    model = _load_st(name)
-                except Exception as e:
-                    raise EmbeddingError(
-                        f"cannot load the embedding model {name!r} ({type(e).__name__}: {e}). Any name other than the "
-                        f"built-in default is fetched from the Hugging Face Hub, and this machine appears to be "
-                        f"offline: use a local sentence-transformers folder, or go back to the offline default by "
-                        f"removing embed_model from kb.toml / unsetting KB_EMBED_MODEL (default {DEFAULT_MODEL!r})."
-                    ) from e
+                model = _load_named_model(name)
             model_id = model_id_for(name)
             cache_dir = Path(settings.index_dir) / "embed_cache" / model_slug(model_id)
             _MEMO[key] = Embedder(model, model_id, cache_dir, settings.embed_batch_size)
