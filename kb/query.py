@@ -1,10 +1,13 @@
-"""Query understanding: everyday words -> policy terms (shared by both retrievers).
+"""Query understanding: everyday words -> policy terms (shared by both retrievers), question type,
+the places a question names, and elliptical follow-ups (「那珠海呢？」).
 
 The synonym list is a plain editable file, kb/data/synonyms.txt (or KB_SYNONYMS=path).
 """
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,3 +43,135 @@ def expand(question: str) -> str:
     """The question with its policy-term expansions appended (what the retrievers search for)."""
     extra = expansions(question)
     return question + (" " + " ".join(extra) if extra else "")
+
+
+# ---------------------------------------------------------------- places
+
+# Provinces and larger cities, so that a question about a place the corpus does not cover (深圳, 广州)
+# is recognised as such; the corpus's own regions are added from the documents by the caller.
+PLACES = tuple((
+    "北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 "
+    "四川 贵州 云南 陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门 "
+    "石家庄 唐山 保定 邯郸 衡水 沧州 廊坊 太原 沈阳 大连 长春 哈尔滨 南京 苏州 无锡 常州 南通 徐州 杭州 宁波 温州 "
+    "绍兴 嘉兴 湖州 金华 台州 丽水 衢州 舟山 合肥 福州 厦门 泉州 莆田 漳州 南昌 济南 青岛 烟台 郑州 洛阳 武汉 长沙 "
+    "广州 深圳 珠海 佛山 东莞 中山 惠州 汕头 江门 湛江 南宁 海口 三亚 成都 贵阳 昆明 西安 兰州 西宁 银川 乌鲁木齐 "
+    "拉萨 呼和浩特"
+).split())
+PLACE_SUFFIX = re.compile(r"([\u4e00-\u9fff]{2,4}?)(?:省|市)(?![场民政级委区县])")
+
+
+def place_names(question: str, known: tuple[str, ...] = ()) -> list[str]:
+    """Places named in the question, in order of appearance (known corpus regions and PLACES)."""
+    found: dict[str, int] = {}
+    for name in tuple(known) + PLACES:
+        i = question.find(name)
+        if i >= 0 and not any(name in other for other in found if other != name):
+            found[name] = i
+    # "X市/X省" names a place even when it is in no list (e.g. 某某市).
+    for m in PLACE_SUFFIX.finditer(question):
+        name = m.group(1)
+        if name not in found and not any(name in f or f in name for f in found) and not _generic_place(name):
+            found[name] = m.start()
+    names = sorted(found, key=found.get)
+    return [n for n in names if not any(n != o and n in o for o in names)]
+
+
+def _generic_place(name: str) -> bool:
+    return bool(re.search(r"(城|全|本|各|我|该|地|县|城乡|区|新建|超|门|都|直辖)$", name)) or name in ("城市", "全市", "全省")
+
+
+# ---------------------------------------------------------------- question type
+
+TYPE_CUES = [
+    ("responsibility", re.compile(
+        r"谁负责|谁来负责|谁牵头|谁来管|谁管|归谁|找谁|由谁|谁来推|谁的(事|职责|责任)|哪(些|个|几个|两个)?(部门|单位)|"
+        r"什么(部门|单位)|牵头|责任单位|责任部门|负责部门|主管部门|哪些单位的|落在哪|负什么责任|承担什么责任|分别由谁|谁来抓")),
+    ("target", re.compile(
+        r"多少|几个|几名|几人|几户|几张|几所|几家|多大|多高|多长|比例|覆盖率|率要|率是|率达|目标值|到20\d\d年.*(达到|要|建成)|"
+        r"达到(什么|怎样)?水平|占比|面积标准|几分钟|标准是多少")),
+    ("definition", re.compile(
+        r"什么是|是什么意思|指什么|指的是|是指|具体指|指哪|包括哪|包含哪|由哪些(组织|主体|方面)|哪[几五四三六两]|是哪|"
+        r"是什么(模式|制度|内容|样)|是一种什么|什么样的|内涵|含义")),
+    ("measures", re.compile(
+        r"怎么|怎样|如何|哪些(措施|做法|举措|办法|安排|要求|工作)|什么(措施|做法|举措|办法|安排|支持|帮助|说法)|"
+        r"有没有|能不能|能否|可以.{0,6}吗|有.{0,8}吗|具体要做")),
+]
+COMPARE_CUES = re.compile(r"各地|各个?城市|几份文件|几个文件|三份|两地|各市|不同地方|哪里.{0,4}(更|最)|对比|比较")
+
+
+@dataclass
+class Query:
+    text: str
+    qtype: str
+    expansions: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)  # places named, known to the corpus or not
+    county: bool = False  # "县里": the county-level document
+    years: list[str] = field(default_factory=list)  # 2025 … as named in the question
+
+
+def question_type(question: str, regions: list[str]) -> str:
+    if len(regions) >= 2 or COMPARE_CUES.search(question):
+        return "comparison"
+    for qtype, rx in TYPE_CUES:
+        if rx.search(question):
+            return qtype
+    return "general"
+
+
+def understand(question: str, known_regions: tuple[str, ...] = ()) -> Query:
+    regions = place_names(question, tuple(known_regions))
+    return Query(
+        text=question,
+        qtype=question_type(question, regions),
+        expansions=expansions(question),
+        regions=regions,
+        county=bool(re.search(r"县里|本县|我县|全县|县上", question)),
+        years=re.findall(r"(20\d\d)年", question),
+    )
+
+
+# ---------------------------------------------------------------- follow-ups
+
+FOLLOWUP = re.compile(r"^(那么?|那|还有|再问一下|换成|如果是|至于)?(?P<rest>.{1,14}?)(的情况|那边|这边|的)?(呢|怎么样|如何|又如何|又是怎样)?[？?。！!]*$")
+ASK_TAILS = {
+    "responsibility": "由哪些部门负责？",
+    "target": "的目标是多少？",
+    "definition": "是指什么？",
+    "measures": "有哪些措施？",
+    "comparison": "有哪些安排？",
+    "general": "有哪些规定？",
+}
+
+
+def resolve_followup(question: str, history: list[str] | None, known_regions: tuple[str, ...] = ()) -> str:
+    """An elliptical follow-up ("那珠海呢？") as a full question, built from the previous one.
+
+    A short question that ends in 呢/怎么样 and names a place (or a subject) inherits the previous
+    question's topic: its places are replaced by the new ones, or its subject by the new subject.
+    """
+    if not history:
+        return question
+    q = question.strip()
+    if not re.search(r"(呢|怎么样|如何|又如何|又是怎样)[？?。！!]*$", q) or len(q) > 16:
+        return question
+    prev = resolve_followup(history[-1], history[:-1], known_regions)
+    m = FOLLOWUP.match(q)
+    rest = (m.group("rest") if m else q).strip(" ，,")
+    new_places = place_names(rest, known_regions)
+    if not rest:
+        return question
+    old_places = place_names(prev, known_regions)
+    if new_places and len("".join(new_places)) >= len(re.sub(r"[的那这边呢市省县]", "", rest)):
+        # Same question, other place(s).
+        out = prev
+        if old_places:
+            for i, old in enumerate(old_places):
+                out = out.replace(old, new_places[0] if i == 0 else "")
+            if len(new_places) > 1:
+                out = out.replace(new_places[0], "和".join(new_places), 1)
+            return out
+        return "".join(new_places) + out
+    # Same kind of question about another subject, in the previous question's places.
+    prev_type = question_type(prev, old_places)
+    places = "".join(p for p in old_places if p not in rest)
+    return f"{places}{rest}{ASK_TAILS.get(prev_type, ASK_TAILS['general'])}"

@@ -96,6 +96,11 @@ class Target:
     start: int
     end: int
     section: str = ""
+    key: str = ""  # normalised indicator, equal for the same indicator across documents where possible
+    source: str = "text"  # text | table
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 @dataclass

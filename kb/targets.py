@@ -1,0 +1,165 @@
+"""Numeric targets stated in a document: figures in sentences (「到2025年，…覆盖率达到100%」,
+「…不少于5.5个」) and rows of flattened indicator tables (「16 每千人拥有…托位数(张) 1.8 4.5 预期性」).
+
+Every Target keeps its sentence and offsets into the cleaned text, so an answer can cite and
+highlight it; `key` is a normalised indicator name that matches the same indicator across documents.
+"""
+from __future__ import annotations
+
+import re
+
+from .types import Section, Target
+
+UNITS = ("万平方米", "平方米", "万户", "万人", "万元", "人次", "个", "名", "人", "户", "元", "张", "所", "家", "处",
+         "小时", "分钟", "公里", "千米", "间", "支", "条", "项", "次", "天", "倍")
+UNIT_RX = "|".join(map(re.escape, UNITS))
+COMPARATOR = r"(?:不少于|不低于|不超过|不高于|超过|达到|达|≥|≤|大于|高于|低于|至少)"
+# A figure: optional comparator, number, percent or unit, optional 以上/左右.
+FIGURE = re.compile(
+    rf"(?P<cmp>{COMPARATOR})?\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>%|‰|(?:{UNIT_RX}))(?P<tail>以上|以内|左右|以下)?"
+)
+DEADLINE = re.compile(r"(?:到|至|在)?(20\d\d)年(?:年?底|末)?(?:前)?")
+YEAR_RANGE = re.compile(r"20\d\d\s*[-—~至]\s*20\d\d年?")
+SENTENCE_END = re.compile(r"[。；;！？\n]")
+TABLE_ROW_END = re.compile(r"(预期性|约束性)$")
+REGION_WORDS = re.compile(r"全省|全市|全县|全区|我省|我市|我县|本市|本县|各地|城乡居民")
+# Not targets: ages, ordinals, dates, document numbers.
+NOT_TARGET_AFTER = re.compile(r"^(岁|周岁|年|月|日|号|届|批|级|星|A|类)")
+
+
+def indicator_key(indicator: str) -> str:
+    """The indicator reduced to what identifies it across documents (no figures, places, verbs)."""
+    s = re.sub(r"[(（][^)）]*[)）]", "", indicator)
+    s = re.sub(r"\d+(\.\d+)?\s*(岁以下|周岁以下|岁及以上|岁以上)?", "", s)
+    s = re.sub(r"到年底?|年底前|年前|推动|确保|力争|实现|达到|建成|拥有|累计|新增|全面|基本|数量|专职|总数|的", "", s)
+    s = REGION_WORDS.sub("", s)
+    s = s.replace("人口", "人").replace("名", "")
+    return re.sub(r"[^\u4e00-\u9fff%]", "", s)
+
+
+def _section_of(root: Section, pos: int) -> str:
+    path, node = [], root
+    while True:
+        inner = next((c for c in node.children if c.start <= pos < c.end), None)
+        if inner is None:
+            return " > ".join(path)
+        path.append(inner.heading)
+        node = inner
+
+
+def _sentences(text: str, start: int, end: int):
+    """(start, end) of the sentences in text[start:end]; a sentence keeps its end mark."""
+    s = start
+    for m in SENTENCE_END.finditer(text, start, end):
+        if m.end() - s > 1:
+            yield s, m.end()
+        s = m.end()
+    if end - s > 1:
+        yield s, end
+
+
+def _indicator_before(sentence: str, at: int) -> str:
+    """The words naming what the figure measures: the clause before it, without the deadline."""
+    head = sentence[:at]
+    cut = max(head.rfind(c) for c in "，,：:")
+    head = head[cut + 1:] if cut >= 0 else head
+    if len(re.sub(r"\W", "", head)) < 4 and cut >= 0:  # "达到100%" alone: take the clause before too
+        prev = sentence[:cut]
+        cut2 = max(prev.rfind(c) for c in "，,：:")
+        head = prev[cut2 + 1:] + head
+    head = DEADLINE.sub("", head)
+    head = re.sub(rf"{COMPARATOR}$|(要|应|需)?(达到|实现|为|是|占|在)$", "", head.strip())
+    return head.strip(" ，,、.：:“”")[-40:]
+
+
+def sentence_targets(doc_id: str, text: str, root: Section) -> list[Target]:
+    out = []
+    for s, e in _sentences(text, 0, len(text)):
+        sent = text[s:e]
+        if "预期性" in sent or "约束性" in sent or len(sent) > 400:
+            continue  # table rows are read by table_targets
+        blocked = [(m.start(), m.end()) for m in YEAR_RANGE.finditer(sent)]
+        blocked += [(m.start(), m.end()) for m in re.finditer(r"《[^》]*》", sent)]
+        deadline = next((m.group(0).lstrip("到至在") for m in DEADLINE.finditer(sent)
+                         if not any(a <= m.start() < b for a, b in blocked)), "")
+        for m in FIGURE.finditer(sent):
+            if any(a <= m.start() < b for a, b in blocked) or NOT_TARGET_AFTER.match(sent[m.end("num"):]):
+                continue
+            if m.group("unit") in ("年",) or (m.start("num") > 0 and sent[m.start("num") - 1] in "第"):
+                continue
+            indicator = _indicator_before(sent, m.start())
+            if len(indicator) < 2:
+                continue
+            value = (m.group("cmp") or "") + m.group("num") + m.group("unit") + (m.group("tail") or "")
+            out.append(Target(doc_id=doc_id, indicator=indicator, value=value, unit=m.group("unit"),
+                              deadline=deadline, sentence=sent.strip(), start=s, end=e,
+                              section=_section_of(root, s), key=indicator_key(indicator), source="text"))
+    return out
+
+
+TABLE_HEAD = re.compile(r"[^\n]*主要(?:发展)?指标[^\n]*\n")
+TABLE_UNIT = re.compile(r"[(（](%|[^()（）]{1,6})[)）]$")
+VALUE = re.compile(r"^(——|—|-|[\d.]+(?:%|[\u4e00-\u9fff]{1,3})?(?:左右|以上)?)$")
+
+
+def table_targets(doc_id: str, text: str, root: Section) -> list[Target]:
+    """Rows of the flattened 主要指标 tables: one row per line (序号 指标(单位) 基期值 目标值 属性), or
+    one cell per line (指标 / 基期值 / 目标值 / 属性). The target is the figure after the base value."""
+    out, done = [], -1
+    for head in TABLE_HEAD.finditer(text):
+        if head.start() < done:
+            continue  # a header line inside a table already read
+        window = text[head.end(): head.end() + 4000]
+        year = re.search(r"(20\d\d)\s*年?\s*目标值", window[:300])
+        deadline = f"{year.group(1)}年" if year else ""
+        cells: list[tuple[str, int]] = []  # (cell text, offset) since the last row end
+        pos = head.end()
+        for line in window.split("\n"):
+            start, pos = pos, pos + len(line) + 1
+            line = line.strip()
+            if not line:
+                continue
+            if re.search(r"目标值|属性$", line):
+                cells = []  # header cells (指标 / 基期值 / 2025 目标值 / 属性)
+                continue
+            parts = line.split(" ") if TABLE_ROW_END.search(line) and " " in line else [line]
+            off = start
+            for p in parts:
+                at = text.find(p, off)
+                cells.append((p, at))
+                off = at + len(p)
+            if TABLE_ROW_END.search(line):
+                t = _table_row(doc_id, text, root, cells, deadline)
+                if t:
+                    out.append(t)
+                cells = []
+            elif cells and len(cells) > 12:
+                break  # not a table any more
+        done = pos
+    return out
+
+
+def _table_row(doc_id, text, root, cells, deadline) -> Target | None:
+    cells = [c for c in cells if not TABLE_ROW_END.fullmatch(c[0])]
+    if cells and re.fullmatch(r"\d{1,2}", cells[0][0]):
+        cells = cells[1:]  # 序号
+    names = [c for c in cells if not VALUE.match(c[0])]
+    values = [c for c in cells if VALUE.match(c[0])]
+    if not names or not values:
+        return None
+    name = "".join(c[0] for c in names)
+    figures = [c for c in values if c[0] not in ("——", "—", "-")]
+    if not figures or (len(values) >= 2 and values[-1][0] in ("——", "—", "-")):
+        return None
+    value, at = figures[-1]  # the 目标值 column is the last figure of the row
+    unit_m = TABLE_UNIT.search(name)
+    unit = unit_m.group(1) if unit_m else (re.sub(r"[\d.]+|左右|以上", "", value) or "")
+    indicator = TABLE_UNIT.sub("", name).strip()
+    start, end = names[0][1], at + len(value)
+    return Target(doc_id=doc_id, indicator=indicator, value=value if not unit_m or value.endswith(unit) else value + unit,
+                  unit=unit, deadline=deadline, sentence=text[start:end], start=start, end=end,
+                  section=_section_of(root, start), key=indicator_key(indicator), source="table")
+
+
+def extract_targets(doc_id: str, text: str, root: Section) -> list[Target]:
+    return table_targets(doc_id, text, root) + sentence_targets(doc_id, text, root)
