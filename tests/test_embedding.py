@@ -168,6 +168,7 @@ def test_corrupt_cache_is_discarded_with_warning(embedder, st_model, tmp_path, d
 
 def test_empty_input(embedder):
     assert embedder.encode_documents([], show_progress=False).shape == (0, 384)
+    assert embedder.encode_queries([]).shape == (0, 384)
 
 
 def test_load_embedder_is_memoised(converted, tmp_path):
