@@ -456,9 +456,17 @@ class EmbeddingCache:
     def __init__(self, folder: Path, dim: int):
         self.folder, self.dim = Path(folder), dim
         self.index: dict[str, int] = {}
-        self.vectors = np.zeros((0, dim), np.float32)
+        self._vectors = np.zeros((0, dim), np.float32)
+        self._pending: list[np.ndarray] = []  # concatenated lazily: one copy per save, not per batch
         self._dirty = False
         self._load()
+
+    @property
+    def vectors(self) -> np.ndarray:
+        if self._pending:
+            self._vectors = np.concatenate([self._vectors, *self._pending])
+            self._pending = []
+        return self._vectors
 
     def __len__(self) -> int:
         return len(self.index)
@@ -479,7 +487,7 @@ class EmbeddingCache:
             warnings.warn(f"embedding cache {self.folder} is unreadable ({e}); discarding it", stacklevel=3)
             return
         self.index = {k: i for i, k in enumerate(keys)}
-        self.vectors = vectors
+        self._vectors = vectors
 
     def get(self, key: str) -> np.ndarray | None:
         i = self.index.get(key)
@@ -492,7 +500,7 @@ class EmbeddingCache:
         start = len(self.index)
         for j, (k, _) in enumerate(new):
             self.index[k] = start + j
-        self.vectors = np.concatenate([self.vectors, np.stack([v for _, v in new]).astype(np.float32)])
+        self._pending.append(np.stack([v for _, v in new]).astype(np.float32))
         self._dirty = True
 
     def save(self) -> None:
@@ -577,7 +585,7 @@ class Embedder:
                     self.cache.save()  # keep what was encoded even if interrupted
             if not texts:
                 return np.zeros((0, self.dim), np.float32)
-            return np.stack([self.cache.get(k) for k in keys]).astype(np.float32, copy=False)
+            return self.cache.vectors[[self.cache.index[k] for k in keys]]
 
 
 def model_id_for(name: str) -> str:
