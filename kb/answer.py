@@ -1,0 +1,524 @@
+"""Answers with proof: the units of the matching task, the figure with its deadline, a comparison
+table, or the most relevant sentences, each statement cited [n] to a returned passage.
+
+Extractive by construction: every quoted phrase is a slice of a cited passage; only short labels
+(责任单位：, 目标：) are added. When the evidence is weak the answer abstains and lists the nearest
+passages as possibly related (thresholds below, calibrated on the gold set; see tests/test_answer.py).
+"""
+from __future__ import annotations
+
+import logging
+import math
+import re
+from dataclasses import dataclass, field
+
+from .query import Query, load_synonyms, resolve_followup, understand
+from .search import tokenize
+from .types import Answer, Citation, Hit, Passage, Target
+
+log = logging.getLogger(__name__)
+
+# Abstention thresholds (coverage = IDF-weighted share of the question's content words found in the
+# evidence). Calibrated on eval/questions.jsonl: see `evidence_report` and tests/test_answer.py.
+MIN_COVERAGE = 0.30  # best passage/task of any answer
+MIN_TARGET_COVERAGE = 0.45  # the sentence stating a figure, for "how much" questions
+TOP_K = 8
+
+# Words that say what kind of answer is wanted, not what it is about.
+QUESTION_WORDS = set("""
+多少 几个 几名 几 哪些 哪个 哪几 哪 什么 怎么 怎样 如何 谁 由谁 负责 牵头 部门 单位 责任 责任单位 责任部门 管 来管 归 找
+要求 目标 目标值 达到 要 是 有 能 能不能 可以 分别 各 各自 具体 主要 方面 这块 这件 这事 这些 那些 工作 事 情况
+规划 方案 文件 实施 实施方案 里 中 说 提 提出 讲 定 定了 做 做法 措施 举措 办法 安排 规定 说法 方面 吗 呢 啊 呀 哪里
+县里 市里 省里 地方 一样 不同 相比 对比 比较 哪些方面 多大 多高 比例 标准 情况 一下 请问 指 指什么 是指 包括 内容 什么样
+""".split())
+
+
+@dataclass
+class Scope:
+    """Where to look: explicit filters, or the documents of the places the question names."""
+
+    doc: object = None
+    region: str | None = None
+    level: str | None = None
+    unknown_places: list[str] = field(default_factory=list)
+    docs: list[str] = field(default_factory=list)  # documents of the named places, in question order
+
+    def filters(self) -> dict:
+        return {"doc": self.doc, "region": self.region, "level": self.level}
+
+
+# ---------------------------------------------------------------- words and coverage
+
+class Vocab:
+    """IDF of words over the passages, and the synonym groups of a question's words."""
+
+    def __init__(self, passages: list[Passage]):
+        self.texts = [p.index_text() for p in passages]
+        self.n = len(self.texts)
+        self._df: dict[str, int] = {}
+
+    def idf(self, term: str) -> float:
+        if term not in self._df:
+            self._df[term] = sum(term in t for t in self.texts)
+        return math.log((self.n + 1) / (self._df[term] + 0.5))
+
+
+_VOCABS: dict[int, Vocab] = {}
+
+
+def vocab(engine) -> Vocab:
+    key = id(engine.passages)
+    if key not in _VOCABS:
+        _VOCABS.clear()
+        _VOCABS[key] = Vocab(engine.passages)
+    return _VOCABS[key]
+
+
+def content_terms(q: Query) -> list[tuple[str, ...]]:
+    """The question's content words, each with the policy terms it stands for (a synonym group)."""
+    text = q.text
+    for r in q.regions:
+        text = text.replace(r, " ")
+    text = re.sub(r"20\d\d年?", " ", text)
+    groups: list[tuple[str, ...]] = []
+    seen = set()
+    for tok in tokenize(text):
+        if tok in QUESTION_WORDS or tok in seen or len(tok) < 2 or tok.isdigit():
+            continue
+        if any(tok != o and tok in o for o in seen):  # a part of a compound already taken
+            continue
+        seen.add(tok)
+        syn = [t for words, terms in load_synonyms() if any(w == tok or w in tok for w in words) for t in terms]
+        groups.append((tok, *syn))
+    # Drop parts when the compound is there too (cut_for_search yields both).
+    return [g for g in groups if not any(g[0] != h[0] and g[0] in h[0] for h in groups)]
+
+
+def coverage(groups: list[tuple[str, ...]], text: str, voc: Vocab) -> float:
+    """IDF-weighted share of the question's word groups that occur in text."""
+    if not groups:
+        return 0.0
+    total = got = 0.0
+    for g in groups:
+        w = max(voc.idf(t) for t in g[:1]) or 0.1
+        total += w
+        if any(t in text for t in g):
+            got += w
+        elif len(g[0]) >= 3 and _partial(g[0], text):
+            got += w * 0.5  # 托位数 vs 托位, 月探访率 vs 探访率
+    return got / total if total else 0.0
+
+
+def _partial(term: str, text: str) -> bool:
+    return any(term[i:i + 2] in text for i in range(len(term) - 1)) and (term[:-1] in text or term[1:] in text)
+
+
+# ---------------------------------------------------------------- sentences
+
+SENT_END = re.compile(r"[。；;！？\n]")
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    out, s = [], 0
+    for m in SENT_END.finditer(text):
+        if text[s:m.end()].strip(" 。;；\n"):
+            out.append((s, m.end()))
+        s = m.end()
+    if text[s:].strip():
+        out.append((s, len(text)))
+    return out
+
+
+def clean_span(text: str, s: int, e: int) -> tuple[int, int]:
+    while s < e and text[s] in " \n":
+        s += 1
+    while e > s and text[e - 1] in " \n":
+        e -= 1
+    return s, e
+
+
+# ---------------------------------------------------------------- the answer being built
+
+class Builder:
+    def __init__(self, question: str, qtype: str):
+        self.question = question
+        self.qtype = qtype
+        self.citations: list[Citation] = []
+        self.lines: list[str] = []
+        self.table: list[dict] = []
+
+    def cite(self, passage: Passage, span: tuple[int, int] | None = None) -> int:
+        """The citation number of a passage (added once), with span highlighted in its text."""
+        for c in self.citations:
+            if c.passage.pid == passage.pid:
+                if span and span not in c.highlights:
+                    c.highlights.append(span)
+                return c.n
+        c = Citation(n=len(self.citations) + 1, passage=passage, highlights=[span] if span else [])
+        self.citations.append(c)
+        return c.n
+
+    def answer(self) -> Answer:
+        return Answer(question=self.question, text="\n".join(self.lines), citations=self.citations,
+                      abstained=False, qtype=self.qtype, table=self.table)
+
+
+def passage_at(engine, doc_id: str, pos: int, end: int | None = None) -> Passage | None:
+    """The passage of a document that contains [pos, end) (or pos), preferring the one it fits in."""
+    best = None
+    for p in engine.passages:
+        if p.doc_id == doc_id and p.start <= pos < p.end:
+            if end is None or end <= p.end:
+                return p
+            best = best or p
+    return best
+
+
+def doc_title(engine, doc_id: str) -> str:
+    meta = next((d for d in engine.documents if d.doc_id == doc_id), None)
+    return meta.title if meta else doc_id
+
+
+def doc_region(engine, doc_id: str) -> str:
+    meta = next((d for d in engine.documents if d.doc_id == doc_id), None)
+    return meta.region if meta else ""
+
+
+# ---------------------------------------------------------------- scope
+
+def known_regions(engine) -> tuple[str, ...]:
+    """Every name a document's region goes by: 仙游（莆田） -> 仙游, 莆田."""
+    names = []
+    for d in engine.documents:
+        names += [n for n in re.split(r"[（）()、,，\s]+", d.region) if len(n) >= 2]
+    return tuple(dict.fromkeys(names))
+
+
+def docs_of_place(engine, name: str) -> list[str]:
+    return [d.doc_id for d in engine.documents
+            if name in d.region or name in d.title or name in d.issuer]
+
+
+def make_scope(engine, q: Query, doc=None, region=None, level=None) -> Scope:
+    scope = Scope(doc=doc, region=region, level=level)
+    for name in q.regions:
+        ids = docs_of_place(engine, name)
+        if ids:
+            scope.docs += [i for i in ids if i not in scope.docs]
+        else:
+            scope.unknown_places.append(name)
+    if not (doc or region or level):
+        if scope.docs:
+            scope.doc = list(scope.docs)
+        elif q.county and not scope.unknown_places:
+            levels = {d.level for d in engine.documents}
+            scope.level = "县" if "县" in levels else None
+    return scope
+
+
+def scope_doc_ids(engine, scope: Scope) -> list[str]:
+    docs = {scope.doc} if isinstance(scope.doc, str) else set(scope.doc or [])
+    return [d.doc_id for d in engine.documents
+            if (not docs or d.doc_id in docs) and (not scope.region or scope.region in d.region)
+            and (not scope.level or d.level == scope.level)]
+
+
+# ---------------------------------------------------------------- entry point
+
+def answer(engine, question: str, history: list[str] | None = None, doc=None, region=None, level=None) -> Answer:
+    known = known_regions(engine)
+    resolved = resolve_followup(question, history, known)
+    q = understand(resolved, known)
+    scope = make_scope(engine, q, doc, region, level)
+    voc = vocab(engine)
+    groups = content_terms(q)
+
+    if scope.unknown_places and not scope.docs and not (doc or region or level):
+        hits = engine.search(resolved, top_k=3)
+        return abstain(question, q, hits, f"现有政策文件中未找到关于{'、'.join(scope.unknown_places)}的内容"
+                       f"（收录的文件覆盖：{'、'.join(sorted({d.region for d in engine.documents if d.region}))}）。")
+    docs = scope_doc_ids(engine, scope)
+    missing_years = [y for y in q.years if not any(y in engine.doc_text(d) for d in docs)]
+    if missing_years:
+        hits = engine.search(resolved, top_k=3, **scope.filters())
+        return abstain(question, q, hits, f"现有政策文件中未找到{'、'.join(missing_years)}年的相关目标。")
+
+    if q.qtype == "comparison":
+        ans = comparison_answer(engine, q, groups, voc, scope)
+    else:
+        hits = engine.search(resolved, top_k=TOP_K, **scope.filters())
+        ans = single_answer(engine, q, groups, voc, hits, scope)
+    ans.question = question
+    if not ans.abstained:
+        ans = maybe_llm(engine, ans)
+    return ans
+
+
+def single_answer(engine, q: Query, groups, voc: Vocab, hits: list[Hit], scope: Scope) -> Answer:
+    if not hits:
+        return abstain(q.text, q, [], "现有政策文件中未找到相关内容。")
+    best_cov = max(coverage(groups, task_text(engine, h.passage), voc) for h in hits[:5])
+    if best_cov < MIN_COVERAGE:
+        return abstain(q.text, q, hits[:3], "现有政策文件中未找到能回答这个问题的内容。")
+    if q.qtype == "responsibility":
+        ans = responsibility_answer(engine, q, groups, voc, hits)
+        if ans:
+            return ans
+    if q.qtype == "target" or asks_figure(q.text):
+        ans = target_answer(engine, q, groups, voc, hits, scope_doc_ids(engine, scope))
+        if ans is not None:
+            return ans
+        if q.qtype == "target":
+            return abstain(q.text, q, hits[:3], "现有政策文件中未找到这一指标的具体数值。")
+    return extractive_answer(engine, q, groups, voc, hits)
+
+
+def abstain(question: str, q: Query, hits: list[Hit], message: str) -> Answer:
+    return Answer(question=question, text=message + ("以下段落可能相关。" if hits else ""), citations=[],
+                  abstained=True, qtype=q.qtype, related=hits[:3])
+
+
+def task_text(engine, p: Passage) -> str:
+    """Heading plus all passages of the passage's task (topic words and clause are often apart)."""
+    if not p.task_id:
+        return p.index_text()
+    parts = [x.text for x in task_passages(engine, p)]
+    return p.section + "\n" + "".join(parts)
+
+
+_TASKS: dict[int, dict[str, list[Passage]]] = {}
+
+
+def task_passages(engine, p: Passage) -> list[Passage]:
+    key = id(engine.passages)
+    if key not in _TASKS:
+        _TASKS.clear()
+        m: dict[str, list[Passage]] = {}
+        for x in engine.passages:
+            m.setdefault(x.task_id, []).append(x)
+        _TASKS[key] = m
+    return _TASKS[key].get(p.task_id, [p])
+
+
+# ---------------------------------------------------------------- responsibility
+
+def responsibility_answer(engine, q: Query, groups, voc: Vocab, hits: list[Hit]) -> Answer | None:
+    """Units of the task the best hits belong to; one task per document, best documents first."""
+    tasks: dict[str, tuple[float, Hit]] = {}
+    for h in hits:
+        if not h.passage.responsibility:
+            continue
+        cov = coverage(groups, task_text(engine, h.passage), voc)
+        score = h.score * (0.5 + cov)  # rank fusion score, weighted by how much of the question the task covers
+        tid = h.passage.task_id
+        if tid not in tasks or score > tasks[tid][0]:
+            tasks[tid] = (score + (tasks[tid][0] * 0.3 if tid in tasks else 0), h)
+    if not tasks:
+        return None
+    ranked = sorted(tasks.values(), key=lambda x: -x[0])
+    top = ranked[0][0]
+    per_doc: dict[str, tuple[float, Hit]] = {}
+    for score, h in ranked:
+        if h.passage.doc_id not in per_doc and score >= 0.8 * top:
+            per_doc[h.passage.doc_id] = (score, h)
+    b = Builder(q.text, q.qtype)
+    for _score, h in per_doc.values():
+        p = h.passage
+        clause_p = next((x for x in task_passages(engine, p) if p.responsibility[:12] in x.text), p)
+        at = clause_p.text.find(p.responsibility[:12])
+        span = clean_span(clause_p.text, at, min(len(clause_p.text), at + len(p.responsibility))) if at >= 0 else None
+        n_clause = b.cite(clause_p, span)
+        if p.lead_units and p.partner_units:
+            units = f"牵头：{'、'.join(p.lead_units)}；配合：{'、'.join(p.partner_units)}"
+        else:
+            units = f"责任单位：{'、'.join(p.units)}"
+        head = f"《{p.title}》{p.section_path[-1] if p.section_path else ''}"
+        b.lines.append(f"{head} —— {units}[{n_clause}]")
+        # The task's sentence that matches the question, as the proof of which task this is.
+        s = best_sentences(engine, q, groups, voc, [Hit(passage=x, score=0) for x in task_passages(engine, p)], limit=1,
+                           exclude_clause=True)
+        for sp, (a, e) in s:
+            n = b.cite(sp, (a, e))
+            b.lines.append(f"  相关内容：{sp.text[a:e]}[{n}]")
+    return b.answer()
+
+
+# ---------------------------------------------------------------- targets
+
+MONEY = re.compile(r"多少钱|多少元|几元|工资|薪酬|收费|价格|费用|补贴|补助|资金|经费|奖励")
+UNIT_ASKED = [
+    (re.compile(r"多少万元|几万元"), ("万元",)),
+    (re.compile(r"多少万人|几万人"), ("万人",)),
+    (re.compile(r"多少万户"), ("万户", "户")),
+    (re.compile(r"多少张|几张"), ("张",)),
+    (re.compile(r"多少户|几户"), ("户", "万户")),
+    (re.compile(r"几名|多少名"), ("名", "人")),
+    (re.compile(r"多少平方米|多大面积|面积.{0,6}多少"), ("平方米", "万平方米")),
+]
+PER_BASE = re.compile(r"每(个|千|万|百|十万|年|月|天|周|人|户|名)")
+
+
+def asks_figure(question: str) -> bool:
+    return bool(re.search(r"多少|几[个名人户张所家]|比例|覆盖率|占比", question))
+
+
+def asked_units(question: str) -> tuple[str, ...] | None:
+    for rx, units in UNIT_ASKED:
+        if rx.search(question):
+            return units
+    if MONEY.search(question) and re.search(r"多少|几|标准", question):
+        return ("元", "万元")
+    return None
+
+
+def target_fits(t: Target, question: str) -> bool:
+    """The figure is of the kind asked: same unit when one is asked, same base (每千/每万/每个…)."""
+    units = asked_units(question)
+    if units and t.unit not in units:
+        return False
+    for m in PER_BASE.finditer(question):
+        base = m.group(1)
+        sent = t.sentence.replace("名", "") if base != "名" else t.sentence
+        if not re.search(f"每{base}", sent):
+            return False
+    return True
+
+
+def rank_targets(engine, q: Query, groups, voc: Vocab, hits: list[Hit], docs: list[str]) -> list[tuple[float, Target]]:
+    near = {(h.passage.doc_id, h.passage.task_id) for h in hits}
+    out = []
+    for t in engine.targets:
+        if docs and t.doc_id not in docs:
+            continue
+        cov = coverage(groups, t.indicator + t.sentence, voc)
+        p = passage_at(engine, t.doc_id, t.start)
+        bonus = 0.1 if p is not None and (p.doc_id, p.task_id) in near else 0.0
+        out.append((cov + bonus, t))
+    out.sort(key=lambda x: -x[0])
+    return out
+
+
+def target_answer(engine, q: Query, groups, voc: Vocab, hits: list[Hit], docs: list[str]) -> Answer | None:
+    ranked = [(s, t) for s, t in rank_targets(engine, q, groups, voc, hits, docs) if target_fits(t, q.text)]
+    if not ranked or ranked[0][0] < MIN_TARGET_COVERAGE:
+        return None
+    best = ranked[0][0]
+    chosen = [t for s, t in ranked if s >= best - 0.12][:4]
+    b = Builder(q.text, "target")
+    seen_sent = set()
+    for t in sorted(chosen, key=lambda t: (t.doc_id, t.start)):
+        if (t.doc_id, t.start) in seen_sent:
+            continue
+        seen_sent.add((t.doc_id, t.start))
+        same = [x for x in chosen if x.doc_id == t.doc_id and x.start == t.start]
+        n, quote = cite_span(engine, b, t.doc_id, t.start, t.end)
+        figures = "、".join(f"{x.value}" for x in same)
+        deadline = f"（{t.deadline}）" if t.deadline and t.deadline in quote else ""
+        b.lines.append(f"{t.indicator}：{figures}{deadline} —— 原文：{quote}[{n}]")
+    return b.answer()
+
+
+def cite_span(engine, b: Builder, doc_id: str, start: int, end: int) -> tuple[int, str]:
+    """Cite the passage holding [start, end) of a document; returns (n, the quoted text)."""
+    p = passage_at(engine, doc_id, start, end)
+    a = max(0, start - p.start)
+    e = min(len(p.text), end - p.start)
+    a, e = clean_span(p.text, a, e)
+    return b.cite(p, (a, e)), p.text[a:e]
+
+
+# ---------------------------------------------------------------- extractive
+
+def best_sentences(engine, q: Query, groups, voc: Vocab, hits: list[Hit], limit: int = 3,
+                   exclude_clause: bool = False) -> list[tuple[Passage, tuple[int, int]]]:
+    """The sentences of the hits that cover most of the question, de-duplicated by document offset."""
+    quoted = re.findall(r"[“\"]([^”\"]{2,20})[”\"]", q.text)
+    scored = []
+    for rank, h in enumerate(hits):
+        p = h.passage
+        for a, e in sentences(p.text):
+            a, e = clean_span(p.text, a, e)
+            s = p.text[a:e]
+            if len(s) < 6 or (exclude_clause and re.search(r"责任(单位|部门)", s)):
+                continue
+            score = coverage(groups, s, voc) + 0.02 * (len(hits) - rank) / max(1, len(hits))
+            if any(x in s for x in quoted):
+                score += 0.5  # the term the question asks about
+            scored.append((score, p, (a, e)))
+    scored.sort(key=lambda x: -x[0])
+    out, seen = [], []
+    for score, p, (a, e) in scored:
+        doc_span = (p.doc_id, p.start + a, p.start + e)
+        if any(d == doc_span[0] and not (doc_span[2] <= s or doc_span[1] >= e2) for d, s, e2 in seen):
+            continue  # the same sentence from an overlapping passage
+        if out and score < 0.5 * scored[0][0]:
+            break
+        seen.append(doc_span)
+        out.append((p, (a, e)))
+        if len(out) >= limit:
+            break
+    return out
+
+
+def extractive_answer(engine, q: Query, groups, voc: Vocab, hits: list[Hit]) -> Answer:
+    b = Builder(q.text, q.qtype)
+    chosen = best_sentences(engine, q, groups, voc, hits[:5], limit=3)
+    for p, (a, e) in sorted(chosen, key=lambda x: (x[0].doc_id, x[0].start + x[1][0])):
+        n = b.cite(p, (a, e))
+        b.lines.append(f"{p.text[a:e]}[{n}]")
+    return b.answer()
+
+
+# ---------------------------------------------------------------- comparison
+
+def comparison_answer(engine, q: Query, groups, voc: Vocab, scope: Scope) -> Answer:
+    docs = scope_doc_ids(engine, scope) if (scope.docs or scope.doc or scope.region or scope.level) else \
+        [d.doc_id for d in engine.documents]
+    base = q.text
+    for r in q.regions:
+        base = base.replace(r, "")
+    base = re.sub(r"^[和、，,与及]+", "", base)
+    b = Builder(q.text, "comparison")
+    numeric = asks_figure(q.text) or bool(re.search(r"标准|目标|要求|几分钟|多大", q.text))
+    related: list[Hit] = []
+    for doc_id in docs:
+        hits = engine.search(base, top_k=5, doc=doc_id)
+        related += hits[:1]
+        row = None
+        if numeric:
+            ranked = [(s, t) for s, t in rank_targets(engine, q, groups, voc, hits, [doc_id]) if target_fits(t, q.text)]
+            if ranked and ranked[0][0] >= MIN_TARGET_COVERAGE:
+                t = ranked[0][1]
+                n, quote = cite_span(engine, b, doc_id, t.start, t.end)
+                row = {"figure": t.value, "deadline": t.deadline if t.deadline in quote else "", "n": n, "quote": quote}
+        if row is None and hits:
+            chosen = best_sentences(engine, q, groups, voc, hits, limit=1)
+            if chosen and coverage(groups, chosen[0][0].text, voc) >= MIN_COVERAGE:
+                p, (a, e) = chosen[0]
+                n = b.cite(p, (a, e))
+                quote = p.text[a:e]
+                dl = re.search(r"(?:到|至)?20\d\d年(?:年?底|末)?", quote)
+                row = {"figure": quote, "deadline": dl.group(0).lstrip("到至") if dl else "", "n": n, "quote": quote}
+        if row is None:
+            continue
+        region = doc_region(engine, doc_id)
+        b.table.append({"doc_id": doc_id, "title": doc_title(engine, doc_id), "region": region,
+                        "figure": row["figure"], "deadline": row["deadline"], "n": row["n"]})
+        b.lines.append(f"{region}（《{doc_title(engine, doc_id)}》）：{row['quote']}[{row['n']}]")
+    if not b.table:
+        return abstain(q.text, q, related, "现有政策文件中未找到可比较的内容。")
+    return b.answer()
+
+
+# ---------------------------------------------------------------- optional generation
+
+def maybe_llm(engine, ans: Answer) -> Answer:
+    settings = engine.settings
+    if not (settings.llm_base_url and settings.llm_model) or not ans.citations:
+        return ans
+    from .llm import phrase
+
+    text = phrase(settings, ans.question, [(c.n, c.passage) for c in ans.citations], draft=ans.text)
+    if text:
+        ans.text, ans.mode = text, "llm"
+    return ans
