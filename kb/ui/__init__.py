@@ -1,0 +1,9 @@
+"""The Gradio app's pages: one module and one class per tab; app.py wires them around one Engine."""
+from .chat import ChatPage
+from .documents import DocumentsPage
+from .state import EngineHolder
+from .targets import TargetsPage
+from .tasks import TasksPage
+from .upload import UploadPage
+
+__all__ = ["ChatPage", "DocumentsPage", "EngineHolder", "TargetsPage", "TasksPage", "UploadPage"]

@@ -1,0 +1,97 @@
+"""目标指标 page: numeric targets, searchable, exportable to CSV, with a cross-document chart."""
+from __future__ import annotations
+
+import pandas as pd
+import gradio as gr
+
+from .render import filter_rows, parse_number, write_csv
+
+HEADERS = ["指标", "目标值", "单位", "期限", "文件", "地区", "章节", "原文"]
+
+
+def comparable(targets, docs_by_id) -> dict[str, list]:
+    """Indicator key -> its targets, for keys stated in two or more documents."""
+    by_key: dict[str, list] = {}
+    for t in targets:
+        key = getattr(t, "key", "") or ""
+        if len(key) >= 3 and parse_number(t.value) is not None:
+            by_key.setdefault(key, []).append(t)
+    return {k: v for k, v in by_key.items() if len({t.doc_id for t in v}) >= 2}
+
+
+def chart_frame(targets, docs_by_id) -> pd.DataFrame:
+    """One bar per (document, deadline, figure) of one indicator key."""
+    rows, seen = [], set()
+    for t in targets:
+        meta = docs_by_id.get(t.doc_id)
+        region = (meta.region if meta else "") or t.doc_id
+        label = region + (f"（{t.deadline}）" if t.deadline else "")
+        item = (label, t.value)
+        if item in seen:
+            continue
+        seen.add(item)
+        n = sum(1 for r in rows if r["文件"].split(" #")[0] == label)
+        rows.append({"文件": label + (f" #{n + 1}" if n else ""), "目标值": parse_number(t.value),
+                     "原文数值": t.value, "单位": t.unit})
+    return pd.DataFrame(rows, columns=["文件", "目标值", "原文数值", "单位"])
+
+
+class TargetsPage:
+    def __init__(self, holder, export_dir):
+        self.holder = holder
+        self.export_dir = export_dir
+
+    def render(self) -> None:
+        gr.Markdown("文件中写明的量化目标（如“到2025年……不少于5.5个”）。输入关键词筛选，多个词用空格分开。")
+        with gr.Row():
+            self.query = gr.Textbox(placeholder="按指标、地区、期限或原文筛选，例如 托位", show_label=False, scale=4,
+                                    elem_id="kb-target-search")
+            self.download = gr.DownloadButton("导出 CSV", scale=1, elem_id="kb-target-csv", value=None)
+        self.count = gr.Markdown("", elem_id="kb-target-count")
+        self.table = gr.Dataframe(headers=HEADERS, value=[], interactive=False, wrap=True, elem_id="kb-target-table",
+                                  max_height=480, column_widths=["18%", "8%", "6%", "7%", "14%", "7%", "15%", "25%"])
+        gr.Markdown("#### 同一指标在不同文件中的目标")
+        self.key = gr.Dropdown(choices=[], label="指标（出现在两个及以上文件中的）", elem_id="kb-target-key")
+        self.plot = gr.BarPlot(value=None, x="文件", y="目标值", tooltip=["文件", "原文数值", "单位"],
+                               elem_id="kb-target-plot", height=320, sort=None)
+        self.query.change(self.update, [self.query], [self.table, self.count, self.download])
+        self.key.change(self.chart, [self.key], [self.plot])
+
+    @staticmethod
+    def all_rows(engine) -> list[list[str]]:
+        docs = {d.doc_id: d for d in engine.documents}
+        out = []
+        for t in engine.targets:
+            meta = docs.get(t.doc_id)
+            out.append([t.indicator, t.value, t.unit, t.deadline, meta.title if meta else t.doc_id,
+                        meta.region if meta else "", t.section, t.sentence.replace("\n", " ")])
+        return out
+
+    def update(self, query):
+        engine = self.holder.wait()
+        rows = filter_rows(self.all_rows(engine), query)
+        path = write_csv(self.export_dir / "targets.csv", HEADERS, rows)
+        total = len(engine.targets)
+        count = f"共 {total} 条目标" + (f"，筛选后 {len(rows)} 条" if (query or "").strip() else "")
+        return gr.Dataframe(value=rows), count, gr.DownloadButton(value=str(path))
+
+    def chart(self, key):
+        engine = self.holder.wait()
+        docs = {d.doc_id: d for d in engine.documents}
+        groups = comparable(engine.targets, docs)
+        if not key or key not in groups:
+            return gr.BarPlot(value=None)
+        frame = chart_frame(groups[key], docs)
+        units = "、".join(sorted({u for u in frame["单位"] if u}))
+        return gr.BarPlot(value=frame, title=key, y_title=f"目标值（{units}）" if units else "目标值")
+
+    def ready_outputs(self) -> list:
+        return [self.table, self.count, self.download, self.key, self.plot]
+
+    def on_ready(self, engine) -> list:
+        docs = {d.doc_id: d for d in engine.documents}
+        groups = comparable(engine.targets, docs)
+        keys = sorted(groups, key=lambda k: (-len({t.doc_id for t in groups[k]}), k))
+        first = keys[0] if keys else None
+        choices = [(f"{k}（{len({t.doc_id for t in groups[k]})} 个文件）", k) for k in keys]
+        return [*self.update(""), gr.Dropdown(choices=choices, value=first), self.chart(first)]
