@@ -12,15 +12,15 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from .query import Query, load_synonyms, resolve_followup, understand
-from .search import tokenize
+from .query import TYPE_CUES, Query, load_synonyms, resolve_followup, understand
+from .search import _jieba, stopwords
 from .types import Answer, Citation, Hit, Passage, Target
 
 log = logging.getLogger(__name__)
 
 # Abstention thresholds (coverage = IDF-weighted share of the question's content words found in the
 # evidence). Calibrated on eval/questions.jsonl: see `evidence_report` and tests/test_answer.py.
-MIN_COVERAGE = 0.30  # best passage/task of any answer
+MIN_COVERAGE = 0.10  # best passage/task of any answer
 MIN_TARGET_COVERAGE = 0.45  # the sentence stating a figure, for "how much" questions
 TOP_K = 8
 
@@ -30,6 +30,8 @@ QUESTION_WORDS = set("""
 要求 目标 目标值 达到 要 是 有 能 能不能 可以 分别 各 各自 具体 主要 方面 这块 这件 这事 这些 那些 工作 事 情况
 规划 方案 文件 实施 实施方案 里 中 说 提 提出 讲 定 定了 做 做法 措施 举措 办法 安排 规定 说法 方面 吗 呢 啊 呀 哪里
 县里 市里 省里 地方 一样 不同 相比 对比 比较 哪些方面 多大 多高 比例 标准 情况 一下 请问 指 指什么 是指 包括 内容 什么样
+怎么办 没有 不能 能不能 家里 找个 这边 那边 是不是 非得 打算 准备 起来 提到 各是 两地 三份 提法 一家 或者 帮上 看看 这种 之间
+这摊 回来 出去 想当 哪儿 还有 能否 可不可以 给予 提供 帮助 支持 政府 相关 有关 当地 我们 咱们 大家 居民 老百姓 不了 一个
 """.split())
 
 
@@ -82,16 +84,26 @@ def content_terms(q: Query) -> list[tuple[str, ...]]:
     text = re.sub(r"20\d\d年?", " ", text)
     groups: list[tuple[str, ...]] = []
     seen = set()
-    for tok in tokenize(text):
-        if tok in QUESTION_WORDS or tok in seen or len(tok) < 2 or tok.isdigit():
-            continue
-        if any(tok != o and tok in o for o in seen):  # a part of a compound already taken
+    stop = stopwords()
+    for tok in _jieba().lcut(text):  # precise mode: one segmentation, no overlapping parts
+        tok = tok.strip()
+        if tok in QUESTION_WORDS or tok in stop or tok in seen or len(tok) < 2 or not re.search(r"[\u4e00-\u9fff]", tok):
             continue
         seen.add(tok)
         syn = [t for words, terms in load_synonyms() if any(w == tok or w in tok for w in words) for t in terms]
         groups.append((tok, *syn))
-    # Drop parts when the compound is there too (cut_for_search yields both).
-    return [g for g in groups if not any(g[0] != h[0] and g[0] in h[0] for h in groups)]
+    # Everyday phrases the tokenizer splits (吃饭难 -> 吃饭, 难) still bring their policy terms along.
+    for words, terms in load_synonyms():
+        hit = next((w for w in words if len(w) >= 2 and w in text), None)
+        if not hit or hit in QUESTION_WORDS or any(rx.search(hit) for _t, rx in TYPE_CUES):
+            continue
+        near = [i for i, g in enumerate(groups) if hit in g[0] or g[0] in hit]
+        if near:
+            for i in near:
+                groups[i] = tuple(dict.fromkeys(groups[i] + tuple(terms)))
+        else:
+            groups.append((hit, *terms))
+    return groups
 
 
 def coverage(groups: list[tuple[str, ...]], text: str, voc: Vocab) -> float:
@@ -205,7 +217,8 @@ def make_scope(engine, q: Query, doc=None, region=None, level=None) -> Scope:
         ids = docs_of_place(engine, name)
         if ids:
             scope.docs += [i for i in ids if i not in scope.docs]
-        else:
+        elif not any(name in engine.doc_text(d.doc_id) for d in engine.documents):
+            # A place no document mentions (深圳); one that is mentioned (台湾 in 仙台交流) is just a topic word.
             scope.unknown_places.append(name)
     if not (doc or region or level):
         if scope.docs:
@@ -270,6 +283,8 @@ def single_answer(engine, q: Query, groups, voc: Vocab, hits: list[Hit], scope: 
             return ans
         if q.qtype == "target":
             return abstain(q.text, q, hits[:3], "现有政策文件中未找到这一指标的具体数值。")
+    if q.qtype == "measures":
+        return measures_answer(engine, q, groups, voc, hits)
     return extractive_answer(engine, q, groups, voc, hits)
 
 
@@ -303,44 +318,65 @@ def task_passages(engine, p: Passage) -> list[Passage]:
 # ---------------------------------------------------------------- responsibility
 
 def responsibility_answer(engine, q: Query, groups, voc: Vocab, hits: list[Hit]) -> Answer | None:
-    """Units of the task the best hits belong to; one task per document, best documents first."""
-    tasks: dict[str, tuple[float, Hit]] = {}
-    for h in hits:
-        if not h.passage.responsibility:
-            continue
-        cov = coverage(groups, task_text(engine, h.passage), voc)
-        score = h.score * (0.5 + cov)  # rank fusion score, weighted by how much of the question the task covers
-        tid = h.passage.task_id
-        if tid not in tasks or score > tasks[tid][0]:
-            tasks[tid] = (score + (tasks[tid][0] * 0.3 if tid in tasks else 0), h)
-    if not tasks:
+    """Units of the task the best hits belong to; one task per document, best documents first.
+    Documents that say who leads in a sentence (「由民政、发展改革部门牵头」) rather than in a
+    责任单位 clause are answered with that sentence."""
+    ranked = rank_tasks(engine, groups, voc, hits, need_clause=True)
+    cue = cue_sentence(q, groups, voc, hits[:5])
+    if not ranked and cue is None:
         return None
-    ranked = sorted(tasks.values(), key=lambda x: -x[0])
-    top = ranked[0][0]
-    per_doc: dict[str, tuple[float, Hit]] = {}
+    b = Builder(q.text, q.qtype)
+    task_cov = coverage(groups, task_text(engine, ranked[0][1].passage), voc) if ranked else 0.0
+    if cue is not None and cue[0] >= max(0.5, task_cov):
+        _c, p, (a, e) = cue
+        n = b.cite(p, (a, e))
+        b.lines.append(f"《{p.title}》{p.section_path[-1] if p.section_path else ''} —— {p.text[a:e]}[{n}]")
+        ranked = [r for r in ranked if r[1].passage.doc_id != p.doc_id or r[0] >= ranked[0][0]][:1] if ranked else []
+    top = ranked[0][0] if ranked else 0.0
+    per_doc: dict[str, Hit] = {}
     for score, h in ranked:
         if h.passage.doc_id not in per_doc and score >= 0.8 * top:
-            per_doc[h.passage.doc_id] = (score, h)
-    b = Builder(q.text, q.qtype)
-    for _score, h in per_doc.values():
-        p = h.passage
-        clause_p = next((x for x in task_passages(engine, p) if p.responsibility[:12] in x.text), p)
-        at = clause_p.text.find(p.responsibility[:12])
-        span = clean_span(clause_p.text, at, min(len(clause_p.text), at + len(p.responsibility))) if at >= 0 else None
-        n_clause = b.cite(clause_p, span)
-        if p.lead_units and p.partner_units:
-            units = f"牵头：{'、'.join(p.lead_units)}；配合：{'、'.join(p.partner_units)}"
-        else:
-            units = f"责任单位：{'、'.join(p.units)}"
-        head = f"《{p.title}》{p.section_path[-1] if p.section_path else ''}"
-        b.lines.append(f"{head} —— {units}[{n_clause}]")
-        # The task's sentence that matches the question, as the proof of which task this is.
-        s = best_sentences(engine, q, groups, voc, [Hit(passage=x, score=0) for x in task_passages(engine, p)], limit=1,
-                           exclude_clause=True)
-        for sp, (a, e) in s:
-            n = b.cite(sp, (a, e))
-            b.lines.append(f"  相关内容：{sp.text[a:e]}[{n}]")
+            per_doc[h.passage.doc_id] = h
+    for h in per_doc.values():
+        add_clause(engine, b, q, groups, voc, h.passage)
     return b.answer()
+
+
+def add_clause(engine, b: Builder, q: Query, groups, voc: Vocab, p: Passage) -> None:
+    """The task's units, citing the passage that holds its clause, and the task's matching sentence."""
+    clause_p = next((x for x in task_passages(engine, p) if p.responsibility[:12] in x.text), p)
+    at = clause_p.text.find(p.responsibility[:12])
+    span = clean_span(clause_p.text, at, min(len(clause_p.text), at + len(p.responsibility))) if at >= 0 else None
+    n_clause = b.cite(clause_p, span)
+    if p.lead_units and p.partner_units:
+        units = f"牵头：{'、'.join(p.lead_units)}；配合：{'、'.join(p.partner_units)}"
+    else:
+        units = f"责任单位：{'、'.join(p.units)}"
+    b.lines.append(f"《{p.title}》{p.section_path[-1] if p.section_path else ''} —— {units}[{n_clause}]")
+    # The task's sentence that matches the question: the proof of which task this is.
+    hits = [Hit(passage=x, score=0) for x in task_passages(engine, p)]
+    for sp, (a, e) in best_sentences(engine, q, groups, voc, hits, limit=1, exclude_clause=True):
+        n = b.cite(sp, (a, e))
+        b.lines.append(f"  相关内容：{sp.text[a:e]}[{n}]")
+
+
+LEAD_CUE = re.compile(r"牵头|负主体责任|主体责任|直接责任|负责|抓总")
+
+
+def cue_sentence(q: Query, groups, voc: Vocab, hits: list[Hit]):
+    """The sentence of the hits that says who leads or answers for something and covers the question best."""
+    best = None
+    for h in hits:
+        p = h.passage
+        for a, e in sentences(p.text):
+            a, e = clean_span(p.text, a, e)
+            text = p.text[a:e]
+            if not LEAD_CUE.search(text) or re.search(r"责任(单位|部门)[:：]", text):
+                continue
+            c = coverage(groups, text, voc)
+            if best is None or c > best[0]:
+                best = (c, p, (a, e))
+    return best
 
 
 # ---------------------------------------------------------------- targets
@@ -384,8 +420,14 @@ def target_fits(t: Target, question: str) -> bool:
     return True
 
 
+# Words of the base a figure is counted on (每万城镇常住人口拥有…): checked by target_fits, so they
+# must not make an unrelated figure on the same base look like a match.
+BASE_WORD = re.compile(r"^(每.{0,3}|[千万百]名|[千万百]人|百户|常住人口|人口|城镇|城镇常住|拥有|户籍|居民)$")
+
+
 def rank_targets(engine, q: Query, groups, voc: Vocab, hits: list[Hit], docs: list[str]) -> list[tuple[float, Target]]:
     near = {(h.passage.doc_id, h.passage.task_id) for h in hits}
+    groups = [g for g in groups if not BASE_WORD.match(g[0])] or groups
     out = []
     for t in engine.targets:
         if docs and t.doc_id not in docs:
@@ -458,6 +500,66 @@ def best_sentences(engine, q: Query, groups, voc: Vocab, hits: list[Hit], limit:
         if len(out) >= limit:
             break
     return out
+
+
+def rank_tasks(engine, groups, voc: Vocab, hits: list[Hit], need_clause: bool = False) -> list[tuple[float, Hit]]:
+    """Tasks of the hits, best first: fusion score weighted by how much of the question the task covers;
+    a task hit by several passages gains a little."""
+    tasks: dict[str, tuple[float, Hit]] = {}
+    for h in hits:
+        if need_clause and not h.passage.responsibility:
+            continue
+        cov = coverage(groups, task_text(engine, h.passage), voc)
+        score = h.score * (0.5 + cov)
+        tid = h.passage.task_id or h.passage.pid
+        if tid in tasks:
+            old, best = tasks[tid]
+            tasks[tid] = (max(old, score) + 0.3 * min(old, score), best if old >= score else h)
+        else:
+            tasks[tid] = (score, h)
+    return sorted(tasks.values(), key=lambda x: -x[0])
+
+
+MAX_TASK_SENTENCES = 8
+
+
+def task_sentences(engine, groups, voc: Vocab, p: Passage) -> list[tuple[Passage, tuple[int, int]]]:
+    """The body of a task as its measures: the first sentences plus the ones that match the question,
+    in document order, without the heading and the responsibility clause."""
+    heading = p.section_path[-1] if p.section_path else ""
+    items, seen = [], set()
+    for x in task_passages(engine, p):
+        for a, e in sentences(x.text):
+            a, e = clean_span(x.text, a, e)
+            text = x.text[a:e]
+            if len(text) < 6 or (x.doc_id, x.start + a) in seen or any(
+                    x.start + a >= sa and x.start + e <= se for sa, se in seen_spans(seen)):
+                continue
+            if heading and text.rstrip("。") in heading or re.search(r"责任(单位|部门)[:：]", text):
+                continue
+            seen.add((x.doc_id, x.start + a, x.start + e))
+            items.append((x, (a, e), coverage(groups, text, voc)))
+    if len(items) > MAX_TASK_SENTENCES:
+        keep = set(range(3)) | {i for i, _ in sorted(enumerate(items), key=lambda t: -t[1][2])[:MAX_TASK_SENTENCES - 3]}
+        items = [it for i, it in enumerate(items) if i in keep]
+    return [(x, span) for x, span, _c in items]
+
+
+def seen_spans(seen):
+    return [(s, e) for _d, s, e in seen]
+
+
+def measures_answer(engine, q: Query, groups, voc: Vocab, hits: list[Hit]) -> Answer:
+    ranked = rank_tasks(engine, groups, voc, hits[:5])
+    b = Builder(q.text, q.qtype)
+    p = ranked[0][1].passage
+    b.lines.append(f"《{p.title}》{p.section_path[-1] if p.section_path else ''}：")
+    for x, (a, e) in task_sentences(engine, groups, voc, p):
+        n = b.cite(x, (a, e))
+        b.lines.append(f"{x.text[a:e]}[{n}]")
+    if len(b.lines) == 1:
+        return extractive_answer(engine, q, groups, voc, hits)
+    return b.answer()
 
 
 def extractive_answer(engine, q: Query, groups, voc: Vocab, hits: list[Hit]) -> Answer:
