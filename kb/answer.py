@@ -58,6 +58,7 @@ class Vocab:
         self.texts = [p.index_text() for p in passages]
         self.n = len(self.texts)
         self._df: dict[str, int] = {}
+        self.idf_unseen = math.log((self.n + 1) / 0.5)
 
     def idf(self, term: str) -> float:
         if term not in self._df:
@@ -76,8 +77,9 @@ def vocab(engine) -> Vocab:
     return _VOCABS[key]
 
 
-def content_terms(q: Query) -> list[tuple[str, ...]]:
-    """The question's content words, each with the policy terms it stands for (a synonym group)."""
+def content_terms(q: Query, voc: Vocab | None = None) -> list[tuple[str, ...]]:
+    """The question's content words, each with the policy terms it stands for (a synonym group).
+    A word the documents themselves use (婴幼儿) keeps its meaning; only everyday words are expanded."""
     text = q.text
     for r in q.regions:
         text = text.replace(r, " ")
@@ -90,13 +92,17 @@ def content_terms(q: Query) -> list[tuple[str, ...]]:
         if tok in QUESTION_WORDS or tok in stop or tok in seen or len(tok) < 2 or not re.search(r"[\u4e00-\u9fff]", tok):
             continue
         seen.add(tok)
-        syn = [t for words, terms in load_synonyms() if any(w == tok or w in tok for w in words) for t in terms]
+        everyday = voc is None or voc.idf(tok) > voc.idf_unseen - 0.01
+        syn = [t for words, terms in load_synonyms() if any(w == tok or (everyday and w in tok) for w in words)
+               for t in terms]
         groups.append((tok, *syn))
     # Everyday phrases the tokenizer splits (吃饭难 -> 吃饭, 难) still bring their policy terms along.
     for words, terms in load_synonyms():
         hit = next((w for w in words if len(w) >= 2 and w in text), None)
         if not hit or hit in QUESTION_WORDS or any(rx.search(hit) for _t, rx in TYPE_CUES):
             continue
+        if voc is not None and any(hit in g[0] and g[0] != hit and voc.idf(g[0]) < voc.idf_unseen - 0.01 for g in groups):
+            continue  # part of a policy term the question already uses (幼儿 in 婴幼儿)
         near = [i for i, g in enumerate(groups) if hit in g[0] or g[0] in hit]
         if near:
             for i in near:
@@ -244,7 +250,7 @@ def answer(engine, question: str, history: list[str] | None = None, doc=None, re
     q = understand(resolved, known)
     scope = make_scope(engine, q, doc, region, level)
     voc = vocab(engine)
-    groups = content_terms(q)
+    groups = content_terms(q, voc)
 
     if scope.unknown_places and not scope.docs and not (doc or region or level):
         hits = engine.search(resolved, top_k=3)
@@ -327,11 +333,14 @@ def responsibility_answer(engine, q: Query, groups, voc: Vocab, hits: list[Hit])
         return None
     b = Builder(q.text, q.qtype)
     task_cov = coverage(groups, task_text(engine, ranked[0][1].passage), voc) if ranked else 0.0
-    if cue is not None and cue[0] >= max(0.5, task_cov):
+    # A lead sentence that covers the question well is shown too: the clause of the nearest task may be
+    # about something else when the document states responsibility in prose.
+    if cue is not None and cue[0] >= min(0.6, max(0.4, task_cov)):
         _c, p, (a, e) = cue
         n = b.cite(p, (a, e))
         b.lines.append(f"《{p.title}》{p.section_path[-1] if p.section_path else ''} —— {p.text[a:e]}[{n}]")
-        ranked = [r for r in ranked if r[1].passage.doc_id != p.doc_id or r[0] >= ranked[0][0]][:1] if ranked else []
+        if cue[0] > task_cov:
+            ranked = []  # the sentence answers it better than any clause
     top = ranked[0][0] if ranked else 0.0
     per_doc: dict[str, Hit] = {}
     for score, h in ranked:
@@ -339,7 +348,7 @@ def responsibility_answer(engine, q: Query, groups, voc: Vocab, hits: list[Hit])
             per_doc[h.passage.doc_id] = h
     for h in per_doc.values():
         add_clause(engine, b, q, groups, voc, h.passage)
-    return b.answer()
+    return b.answer() if b.lines else None
 
 
 def add_clause(engine, b: Builder, q: Query, groups, voc: Vocab, p: Passage) -> None:
@@ -435,6 +444,7 @@ def rank_targets(engine, q: Query, groups, voc: Vocab, hits: list[Hit], docs: li
         cov = coverage(groups, t.indicator + t.sentence, voc)
         p = passage_at(engine, t.doc_id, t.start)
         bonus = 0.1 if p is not None and (p.doc_id, p.task_id) in near else 0.0
+        bonus += 0.05 if t.deadline else 0.0  # a stated goal rather than a rule of thumb
         out.append((cov + bonus, t))
     out.sort(key=lambda x: -x[0])
     return out
@@ -483,6 +493,8 @@ def best_sentences(engine, q: Query, groups, voc: Vocab, hits: list[Hit], limit:
             s = p.text[a:e]
             if len(s) < 6 or (exclude_clause and re.search(r"责任(单位|部门)", s)):
                 continue
+            if p.section_path and s.rstrip("。") in p.section_path[-1]:
+                continue  # a heading names the topic; the sentences under it say what is done
             score = coverage(groups, s, voc) + 0.02 * (len(hits) - rank) / max(1, len(hits))
             if any(x in s for x in quoted):
                 score += 0.5  # the term the question asks about
@@ -574,6 +586,8 @@ def extractive_answer(engine, q: Query, groups, voc: Vocab, hits: list[Hit]) -> 
 # ---------------------------------------------------------------- comparison
 
 def comparison_answer(engine, q: Query, groups, voc: Vocab, scope: Scope) -> Answer:
+    """One row per document: its figure (numeric questions), its responsible units (who-questions) or
+    its most relevant sentences, each cited."""
     docs = scope_doc_ids(engine, scope) if (scope.docs or scope.doc or scope.region or scope.level) else \
         [d.doc_id for d in engine.documents]
     base = q.text
@@ -581,35 +595,60 @@ def comparison_answer(engine, q: Query, groups, voc: Vocab, scope: Scope) -> Ans
         base = base.replace(r, "")
     base = re.sub(r"^[和、，,与及]+", "", base)
     b = Builder(q.text, "comparison")
-    numeric = asks_figure(q.text) or bool(re.search(r"标准|目标|要求|几分钟|多大", q.text))
+    numeric = asks_figure(q.text) or bool(re.search(r"标准|目标|几分钟|多大|多少", q.text))
+    who = bool(dict(TYPE_CUES)["responsibility"].search(q.text))
     related: list[Hit] = []
     for doc_id in docs:
         hits = engine.search(base, top_k=5, doc=doc_id)
         related += hits[:1]
         row = None
-        if numeric:
+        if who and hits:
+            sub = responsibility_answer(engine, q, groups, voc, hits)
+            if sub is not None and sub.citations:
+                row = merge_sub(b, sub)
+        if row is None and numeric:
             ranked = [(s, t) for s, t in rank_targets(engine, q, groups, voc, hits, [doc_id]) if target_fits(t, q.text)]
             if ranked and ranked[0][0] >= MIN_TARGET_COVERAGE:
                 t = ranked[0][1]
                 n, quote = cite_span(engine, b, doc_id, t.start, t.end)
-                row = {"figure": t.value, "deadline": t.deadline if t.deadline in quote else "", "n": n, "quote": quote}
+                # A table row's deadline comes from its header (目标值 2025年), not from the row itself.
+                deadline = t.deadline if (t.deadline in quote or t.source == "table") else ""
+                row = {"figure": t.value, "deadline": deadline, "n": n, "line": f"{t.value} —— 原文：{quote}[{n}]"}
         if row is None and hits:
-            chosen = best_sentences(engine, q, groups, voc, hits, limit=1)
-            if chosen and coverage(groups, chosen[0][0].text, voc) >= MIN_COVERAGE:
-                p, (a, e) = chosen[0]
-                n = b.cite(p, (a, e))
-                quote = p.text[a:e]
+            chosen = best_sentences(engine, q, groups, voc, hits, limit=2)
+            if chosen and coverage(groups, "".join(p.text[x:y] for p, (x, y) in chosen), voc) >= MIN_COVERAGE:
+                parts, first_n = [], None
+                for p, (x, y) in sorted(chosen, key=lambda c: c[0].start + c[1][0]):
+                    n = b.cite(p, (x, y))
+                    first_n = first_n or n
+                    parts.append(f"{p.text[x:y]}[{n}]")
+                quote = "".join(p.text[x:y] for p, (x, y) in chosen)
                 dl = re.search(r"(?:到|至)?20\d\d年(?:年?底|末)?", quote)
-                row = {"figure": quote, "deadline": dl.group(0).lstrip("到至") if dl else "", "n": n, "quote": quote}
+                row = {"figure": quote, "deadline": dl.group(0).lstrip("到至") if dl else "", "n": first_n,
+                       "line": "".join(parts)}
         if row is None:
             continue
         region = doc_region(engine, doc_id)
         b.table.append({"doc_id": doc_id, "title": doc_title(engine, doc_id), "region": region,
                         "figure": row["figure"], "deadline": row["deadline"], "n": row["n"]})
-        b.lines.append(f"{region}（《{doc_title(engine, doc_id)}》）：{row['quote']}[{row['n']}]")
+        b.lines.append(f"{region}（《{doc_title(engine, doc_id)}》）：{row['line']}")
     if not b.table:
         return abstain(q.text, q, related, "现有政策文件中未找到可比较的内容。")
     return b.answer()
+
+
+def merge_sub(b: Builder, sub: Answer) -> dict:
+    """Fold a per-document answer into the comparison: renumber its citations, keep its lines."""
+    renum = {}
+    for c in sub.citations:
+        n = None
+        for span in c.highlights or [None]:
+            n = b.cite(c.passage, span)
+        renum[c.n] = n
+    text = re.sub(r"\[(\d+)\]", lambda m: f"[{renum.get(int(m.group(1)), m.group(1))}]", sub.text)
+    first = text.splitlines()[0]
+    figure = re.sub(r"\[\d+\]", "", first.split("——", 1)[-1]).strip()
+    return {"figure": figure, "deadline": "", "n": renum[sub.citations[0].n], "line": text.replace("\n", " ")}
 
 
 # ---------------------------------------------------------------- optional generation
