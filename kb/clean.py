@@ -53,7 +53,6 @@ PASSES: list[tuple[str, re.Pattern, str]] = [
         r"|Produced By|投搞|打印\s*收藏|分享到|扫一扫|【关闭】|【打印】)[^\n]*$", M), ""),
     ("table pipes", _rx(r"^[ |]*\|[ |]*$", M), ""),
     ("issue number", _rx(r"^第[一二三四五六七八九十\d]+期[ ]*$", M), ""),
-    ("lone counter", _rx(r"^[ ]*\d{1,3}[ ]*$(?![^\n]*\S)", M), ""),
     ("attachment links", _rx(r"^(?:附件\d*\.(?:docx?|pdf|xlsx?))+[ ]*$", M), ""),
     ("bullets", _rx(r"^[ ]*[•·][ ]*", M), ""),
     # PDF page markers: "/ 3 /", "- 18 -" standing between spaces or at line ends.
