@@ -265,12 +265,36 @@ def answer(engine, question: str, history: list[str] | None = None, doc=None, re
     if q.qtype == "comparison":
         ans = comparison_answer(engine, q, groups, voc, scope)
     else:
-        hits = engine.search(resolved, top_k=TOP_K, **scope.filters())
+        hits = engine.search(q.text, top_k=TOP_K, **scope.filters())
+        if q.qtype == "responsibility" and topic_query(q) != q.text:
+            hits = merge_hits(hits, engine.search(topic_query(q), top_k=TOP_K, **scope.filters()))
         ans = single_answer(engine, q, groups, voc, hits, scope)
     ans.question = question
     if not ans.abstained:
         ans = maybe_llm(engine, ans)
     return ans
+
+
+def topic_query(q: Query) -> str:
+    """What to search for: for who-questions the words that ask "who" are dropped, since every task has a
+    responsibility clause and matching them would rank clause-only passages above the topic."""
+    if q.qtype != "responsibility":
+        return q.text
+    topic = dict(TYPE_CUES)["responsibility"].sub(" ", q.text)
+    topic = re.sub(r"(由|是|归|找|这事|这项任务|这件事|这些工作)?[？?]*$", "", topic).strip()
+    return topic if len(topic) >= 2 else q.text
+
+
+def merge_hits(a: list[Hit], b: list[Hit]) -> list[Hit]:
+    """Two rankings of the same kind (fusion scores) as one: best score per passage."""
+    best: dict[str, Hit] = {}
+    for h in a + b:
+        if h.passage.pid not in best or h.score > best[h.passage.pid].score:
+            best[h.passage.pid] = h
+    out = sorted(best.values(), key=lambda h: -h.score)
+    for i, h in enumerate(out, 1):
+        h.rank = i
+    return out
 
 
 def single_answer(engine, q: Query, groups, voc: Vocab, hits: list[Hit], scope: Scope) -> Answer:
