@@ -546,7 +546,9 @@ def rank_tasks(engine, groups, voc: Vocab, hits: list[Hit], need_clause: bool = 
         if need_clause and not h.passage.responsibility:
             continue
         cov = coverage(groups, task_text(engine, h.passage), voc)
-        score = h.score * (0.5 + cov)
+        # A task whose heading names the question's topic is the task about it, not one that mentions it.
+        head = coverage(groups, h.passage.section_path[-1] if h.passage.section_path else "", voc)
+        score = h.score * (0.5 + cov + 0.5 * head)
         tid = h.passage.task_id or h.passage.pid
         if tid in tasks:
             old, best = tasks[tid]
