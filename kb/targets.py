@@ -75,6 +75,10 @@ def _indicator_before(sentence: str, at: int) -> str:
 def sentence_targets(doc_id: str, text: str, root: Section) -> list[Target]:
     out = []
     for s, e in _sentences(text, 0, len(text)):
+        while s < e and text[s].isspace():
+            s += 1
+        while e > s and text[e - 1].isspace():
+            e -= 1
         sent = text[s:e]
         if "预期性" in sent or "约束性" in sent or len(sent) > 400:
             continue  # table rows are read by table_targets
@@ -92,7 +96,7 @@ def sentence_targets(doc_id: str, text: str, root: Section) -> list[Target]:
                 continue
             value = (m.group("cmp") or "") + m.group("num") + m.group("unit") + (m.group("tail") or "")
             out.append(Target(doc_id=doc_id, indicator=indicator, value=value, unit=m.group("unit"),
-                              deadline=deadline, sentence=sent.strip(), start=s, end=e,
+                              deadline=deadline, sentence=sent, start=s, end=e,
                               section=_section_of(root, s), key=indicator_key(indicator), source="text"))
     return out
 

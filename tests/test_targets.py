@@ -1,0 +1,75 @@
+"""Numeric targets from the real documents: sentences and the flattened indicator tables."""
+from pathlib import Path
+
+import pytest
+
+from kb.index import parse_document
+from kb.ingest import load_corpus
+from kb.targets import extract_targets, indicator_key
+
+CORPUS = Path(__file__).resolve().parent.parent / "corpus"
+
+
+@pytest.fixture(scope="module")
+def targets():
+    docs, _warnings = load_corpus(CORPUS)
+    out = {}
+    for d in docs:
+        pd = parse_document(d)
+        out[d.doc_id] = (pd.text, extract_targets(d.doc_id, pd.text, pd.root))
+    return out
+
+
+def find(targets, doc_id, word, value=None):
+    text, ts = targets[doc_id]
+    found = [t for t in ts if word in t.indicator and (value is None or value in t.value)]
+    assert found, f"no target with {word!r} {value or ''} in {doc_id}: {[(t.indicator, t.value) for t in ts][:40]}"
+    return found[0]
+
+
+def test_sentence_target_with_comparator_unit_and_deadline(targets):
+    t = find(targets, "zhuhai-plan", "托位数")
+    assert (t.value, t.unit, t.deadline) == ("不少于5.5个", "个", "2025年")
+    assert t.section.endswith("5.发展城乡社区养老托育服务")
+
+
+def test_offsets_point_at_the_sentence(targets):
+    for doc_id, (text, ts) in targets.items():
+        for t in ts:
+            assert text[t.start:t.end] == t.sentence, (doc_id, t)
+            assert t.value.rstrip("以上左右以内") .lstrip("不少于不低于超过达到≥至少") in t.sentence.replace(" ", "") \
+                or t.source == "table"
+
+
+def test_zhejiang_table_row_takes_the_2025_column(targets):
+    t = find(targets, "zhejiang-plan", "每千人拥有婴幼儿照护设施托位数")
+    assert t.source == "table"
+    assert t.value.startswith("4.5") and t.unit == "张" and t.deadline == "2025年"
+    # a row with only one figure: that figure is the target
+    assert find(targets, "zhejiang-plan", "城镇老旧小区改造数量").value.startswith("3000")
+
+
+def test_hengshui_table_one_cell_per_line(targets):
+    t = find(targets, "hengshui-plan", "每百户居民拥有社区综合服务设施面积")
+    assert t.value == "30平方米" and t.deadline == "2025年"  # 236平方米 is the 2020 base value
+    assert find(targets, "hengshui-plan", "农村社区综合服务设施覆盖率").value == "80%"
+
+
+def test_percent_target_with_year_end_deadline(targets):
+    t = find(targets, "putian-county-plan", "特殊人群签约覆盖率")
+    assert "75%" in t.value and t.deadline == "2025年底"
+
+
+def test_ages_years_and_document_titles_are_not_targets(targets):
+    for _doc, (_text, ts) in targets.items():
+        for t in ts:
+            assert t.unit not in ("岁", "年")
+            assert not t.value.startswith("2021")
+
+
+def test_key_matches_the_same_indicator_across_documents(targets):
+    a = find(targets, "hengshui-plan", "社区商业和综合服务设施面积占社区总建筑面积比例")
+    b = find(targets, "zhejiang-plan", "社区商业和综合服务设施面积占社区总建筑面积的比例")
+    assert a.key == b.key
+    assert indicator_key("到2025年每千名人口拥有3岁以下婴幼儿托位数") == indicator_key("每千人口拥有婴幼儿托位数")
+    assert indicator_key("农村社区综合服务设施覆盖率") != indicator_key("城市社区综合服务设施覆盖率")
