@@ -55,13 +55,13 @@ class Engine:
         """Load index/; build it when missing, stale or asked to. A corrupt index raises IndexCorrupt."""
         settings = settings or Settings.load()
         embedder = _LazyEmbedder(settings)
-        reason = "rebuild requested" if rebuild else index_mod.staleness(settings)
-        if reason:
-            log.warning("building the index: %s", reason)
-            data = index_mod.build(settings, embedder, progress)
-        else:
-            data = index_mod.load(settings)
-        return cls(settings, data, embedder)
+        if rebuild or index_mod.staleness(settings):
+            with index_mod.build_lock(settings):
+                reason = "rebuild requested" if rebuild else index_mod.staleness(settings)
+                if reason:
+                    log.warning("building the index: %s", reason)
+                    return cls(settings, index_mod.build(settings, embedder, progress), embedder)
+        return cls(settings, index_mod.load(settings), embedder)
 
     def _use(self, data: index_mod.IndexData) -> None:
         self.data = data
@@ -72,10 +72,12 @@ class Engine:
 
     def refresh(self, progress=None) -> str | None:
         """Rebuild when corpus/ or the settings changed; returns the reason, or None if up to date."""
-        reason = index_mod.staleness(self.settings)
-        if reason:
-            with self._lock:
+        with self._lock, index_mod.build_lock(self.settings):
+            reason = index_mod.staleness(self.settings)
+            if reason:
                 self._use(index_mod.build(self.settings, self.embedder, progress))
+            elif index_mod.current_folder(self.settings) != self.data.folder:
+                self._use(index_mod.load(self.settings))  # another process rebuilt it
         return reason
 
     # ------------------------------------------------------------ what is indexed

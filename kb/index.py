@@ -7,11 +7,14 @@ Unchanged passages are not re-embedded: the embedder caches vectors by text hash
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import shutil
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -135,6 +138,19 @@ def staleness(settings: Settings) -> str | None:
 
 # ---------------------------------------------------------------- build / save / load
 
+@contextlib.contextmanager
+def build_lock(settings: Settings):
+    """One builder at a time per index folder (the app, the CLI and the evaluation may start together);
+    whoever waited re-checks staleness, usually finding the index already built."""
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.index_dir / ".build.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def _write_json(path: Path, data) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
@@ -161,8 +177,7 @@ def build(settings: Settings, embedder, progress=None) -> IndexData:
     bm25 = Bm25Index.build(texts)
 
     settings.index_dir.mkdir(parents=True, exist_ok=True)
-    folder = settings.index_dir / f"build-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
-    folder.mkdir()
+    folder = Path(tempfile.mkdtemp(prefix=f"build-{time.strftime('%Y%m%d-%H%M%S')}-", dir=settings.index_dir))
     _write_json(folder / "documents.json", [d.to_dict() for d in docs])
     _write_json(folder / "passages.json", [p.to_dict() for p in passages])
     dense.save(folder / "dense.faiss")

@@ -100,3 +100,15 @@ def test_corrupt_files_are_named(built, fresh_settings):
                          env=env_for(fresh_settings), capture_output=True, text=True, timeout=120)
     assert out.returncode == 1
     assert "dense.faiss" in out.stderr and "python -m kb build --rebuild" in out.stderr
+
+
+def test_concurrent_builds_do_not_clash(fresh_settings, engine):
+    shutil.copytree(engine.settings.index_dir / "embed_cache", fresh_settings.index_dir / "embed_cache")
+    procs = [subprocess.Popen([sys.executable, "-m", "kb", "build"], cwd=PROJECT_ROOT, env=env_for(fresh_settings),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [o[1][-1000:] for o in outs]
+    # one of them built, the other waited for the lock and found the index fresh
+    assert sum("building the index" in err for _out, err in outs) == 1
+    assert len(list(fresh_settings.index_dir.glob("build-*"))) == 1
+    assert index_mod.staleness(fresh_settings) is None
