@@ -19,9 +19,9 @@ from .types import Answer, Citation, Hit, Passage, Target
 log = logging.getLogger(__name__)
 
 # Abstention thresholds (coverage = IDF-weighted share of the question's content words found in the
-# evidence). Calibrated on eval/questions.jsonl: see `evidence_report` and tests/test_answer.py.
+# evidence). Calibrated on eval/questions.jsonl: see `evidence_signals` and tests/test_answer.py.
 MIN_COVERAGE = 0.10  # best passage/task of any answer
-MIN_TARGET_COVERAGE = 0.45  # the sentence stating a figure, for "how much" questions
+MIN_TARGET_COVERAGE = 0.40  # the figure's sentence, for "how much" questions (gold: unanswerable ≤0.15, answerable ≥0.57)
 TOP_K = 8
 
 # Words that say what kind of answer is wanted, not what it is about.
@@ -318,6 +318,35 @@ def single_answer(engine, q: Query, groups, voc: Vocab, hits: list[Hit], scope: 
     return extractive_answer(engine, q, groups, voc, hits)
 
 
+def evidence_signals(engine, question: str) -> dict:
+    """The numbers abstention decides on, for calibration reports: the rule that fires first (place,
+    year, coverage, target) or None, the best task coverage, and the best fitting figure's coverage."""
+    known = known_regions(engine)
+    q = understand(question, known)
+    scope = make_scope(engine, q)
+    voc = vocab(engine)
+    groups = content_terms(q, voc)
+    out = {"qtype": q.qtype, "rule": None, "coverage": None, "target_coverage": None}
+    if scope.unknown_places and not scope.docs:
+        out["rule"] = "place"
+        return out
+    docs = scope_doc_ids(engine, scope)
+    if any(not any(y in engine.doc_text(d) for d in docs) for y in q.years):
+        out["rule"] = "year"
+        return out
+    hits = engine.search(q.text, top_k=TOP_K, **scope.filters())
+    out["coverage"] = max((coverage(groups, task_text(engine, h.passage), voc) for h in hits[:5]), default=0.0)
+    if q.qtype == "target" or asks_figure(q.text):
+        ranked = [(sc, t) for sc, t in rank_targets(engine, q, groups, voc, hits, docs) if target_fits(t, q.text)]
+        out["target_coverage"] = ranked[0][0] if ranked else 0.0
+    if q.qtype != "comparison":
+        if out["coverage"] < MIN_COVERAGE:
+            out["rule"] = "coverage"
+        elif q.qtype == "target" and out["target_coverage"] < MIN_TARGET_COVERAGE:
+            out["rule"] = "target"
+    return out
+
+
 def abstain(question: str, q: Query, hits: list[Hit], message: str) -> Answer:
     return Answer(question=question, text=message + ("以下段落可能相关。" if hits else ""), citations=[],
                   abstained=True, qtype=q.qtype, related=hits[:3])
@@ -465,7 +494,9 @@ def rank_targets(engine, q: Query, groups, voc: Vocab, hits: list[Hit], docs: li
     for t in engine.targets:
         if docs and t.doc_id not in docs:
             continue
-        cov = coverage(groups, t.indicator + t.sentence, voc)
+        # The words before a figure say what it counts: of two figures in one sentence, the one whose
+        # own indicator matches the question ranks first.
+        cov = coverage(groups, t.indicator + t.sentence, voc) + 0.2 * coverage(groups, t.indicator, voc)
         p = passage_at(engine, t.doc_id, t.start)
         bonus = 0.1 if p is not None and (p.doc_id, p.task_id) in near else 0.0
         bonus += 0.05 if t.deadline else 0.0  # a stated goal rather than a rule of thumb
@@ -475,11 +506,20 @@ def rank_targets(engine, q: Query, groups, voc: Vocab, hits: list[Hit], docs: li
 
 
 def target_answer(engine, q: Query, groups, voc: Vocab, hits: list[Hit], docs: list[str]) -> Answer | None:
-    ranked = [(s, t) for s, t in rank_targets(engine, q, groups, voc, hits, docs) if target_fits(t, q.text)]
-    if not ranked or ranked[0][0] < MIN_TARGET_COVERAGE:
+    """The figures that answer the question; a question in several parts (「…多少？…又要多少？」) gets the
+    figure of each part."""
+    parts = [x for x in re.split(r"[？?；;]", q.text) if x.strip() and asks_figure(x)]
+    asks = [(q.text, groups)] if len(parts) < 2 else \
+        [(x, content_terms(Query(text=x, qtype="target", regions=q.regions), voc)) for x in parts]
+    chosen: list[Target] = []
+    for text, g in asks:
+        ranked = [(sc, t) for sc, t in rank_targets(engine, q, g, voc, hits, docs) if target_fits(t, text)]
+        if not ranked or ranked[0][0] < MIN_TARGET_COVERAGE:
+            continue
+        best = ranked[0][0]
+        chosen += [t for sc, t in ranked if sc >= best - 0.12 and t not in chosen][:4]
+    if not chosen:
         return None
-    best = ranked[0][0]
-    chosen = [t for s, t in ranked if s >= best - 0.12][:4]
     b = Builder(q.text, "target")
     seen_sent = set()
     for t in sorted(chosen, key=lambda t: (t.doc_id, t.start)):
