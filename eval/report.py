@@ -73,9 +73,9 @@ def charts(result: dict, out: Path) -> list[Path]:
         xs = [j + (i - (len(retrieval) - 1) / 2) * width for j in range(len(types))]
         ax.bar(xs, [r["by_type"].get(t, {}).get("recall@5", 0.0) for t in types], width, label=mode)
     ax.set_xticks(range(len(types)), types, rotation=20, ha="right")
-    ax.set(ylabel="recall@5", title="Recall@5 by question type", ylim=(0, 1.05))
+    ax.set(ylabel="recall@5", title="Recall@5 by question type", ylim=(0, 1.22), yticks=[0, 0.2, 0.4, 0.6, 0.8, 1.0])
     ax.grid(axis="y", alpha=0.3)
-    ax.legend()
+    ax.legend(loc="upper center", ncol=max(1, len(retrieval)), frameon=False)  # above the bars, not on them
     fig.tight_layout()
     paths.append(out / TYPES_PNG)
     fig.savefig(paths[-1], dpi=110)

@@ -94,6 +94,7 @@ def check(rows: list[dict], doc_texts: dict[str, str]) -> tuple[list[str], list[
         scope = {d: doc_texts[d] for d in docs} if docs else doc_texts
         scope_name = ", ".join(docs) if docs else "any indexed document"
         found_in: set[str] = set()
+        missing = False
         for ev in evidence:
             n = len(norm(ev))
             if not EVIDENCE_CHARS[0] <= n <= EVIDENCE_CHARS[1]:
@@ -102,9 +103,10 @@ def check(rows: list[dict], doc_texts: dict[str, str]) -> tuple[list[str], list[
             hits = [d for d, text in scope.items() if find_all(text, ev)]
             if not hits:
                 errors.append(f"{where}: evidence \"{ev}\" does not occur in {scope_name}")
+                missing = True
             found_in.update(hits)
         for d in docs:
-            if evidence and d not in found_in:
+            if evidence and not missing and d not in found_in:
                 warnings.append(f"{where}: no evidence span of this question occurs in {d}")
         for a in answers:
             if evidence:
@@ -124,8 +126,9 @@ def gold_of(row: dict, doc_texts: dict[str, str]) -> Gold:
                 answers=tuple(row.get("answer", [])), docs=docs)
 
 
-def load_checked(path: str | Path, doc_texts: dict[str, str], out=sys.stderr) -> list[dict]:
+def load_checked(path: str | Path, doc_texts: dict[str, str], out=None) -> list[dict]:
     """Load and check; print warnings; raise InvalidQuestions listing every error."""
+    out = out or sys.stderr
     rows = load(path)
     errors, warnings = check(rows, doc_texts)
     for w in warnings:
@@ -135,7 +138,8 @@ def load_checked(path: str | Path, doc_texts: dict[str, str], out=sys.stderr) ->
     return rows
 
 
-def fail(exc: InvalidQuestions, path, out=sys.stderr) -> int:
+def fail(exc: InvalidQuestions, path, out=None) -> int:
+    out = out or sys.stderr
     print(f"{path}: {len(exc.errors)} problem(s):", file=out)
     for e in exc.errors:
         print(f"  error: {e}", file=out)
