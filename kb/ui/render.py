@@ -11,7 +11,9 @@ from __future__ import annotations
 import csv
 import html
 import io
+import os
 import re
+import threading
 from pathlib import Path
 
 from ..types import Answer, Citation, Hit, Section
@@ -244,7 +246,9 @@ def write_csv(path: str | Path, headers: list[str], rows: list[list]) -> Path:
     w.writerow(headers)
     for r in rows:
         w.writerow([safe(v) for v in r])
-    path.write_text(buf.getvalue(), encoding="utf-8-sig")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(buf.getvalue(), encoding="utf-8-sig")
+    os.replace(tmp, path)  # two sessions exporting at once never see a half-written file
     return path
 
 

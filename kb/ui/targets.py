@@ -67,13 +67,18 @@ class TargetsPage:
                         meta.region if meta else "", t.section, t.sentence.replace("\n", " ")])
         return out
 
-    def update(self, query):
+    def data(self, query) -> tuple[list[list[str]], str, str]:
+        """(filtered rows, count line, path of the CSV of those rows)."""
         engine = self.holder.wait()
         rows = filter_rows(self.all_rows(engine), query)
         path = write_csv(self.export_dir / "targets.csv", HEADERS, rows)
         total = len(engine.targets)
         count = f"共 {total} 条目标" + (f"，筛选后 {len(rows)} 条" if (query or "").strip() else "")
-        return gr.Dataframe(value=rows), count, gr.DownloadButton(value=str(path))
+        return rows, count, str(path)
+
+    def update(self, query):
+        rows, count, path = self.data(query)
+        return gr.Dataframe(value=rows), count, gr.DownloadButton(value=path)
 
     def chart(self, key):
         engine = self.holder.wait()
@@ -83,7 +88,9 @@ class TargetsPage:
             return gr.BarPlot(value=None)
         frame = chart_frame(groups[key], docs)
         units = "、".join(sorted({u for u in frame["单位"] if u}))
-        return gr.BarPlot(value=frame, title=key, y_title=f"目标值（{units}）" if units else "目标值")
+        top = float(frame["目标值"].max() or 1)
+        return gr.BarPlot(value=frame, title=key, y_title=f"目标值（{units}）" if units else "目标值",
+                          y_lim=[0, top * 1.1])
 
     def ready_outputs(self) -> list:
         return [self.table, self.count, self.download, self.key, self.plot]

@@ -29,13 +29,18 @@ class TasksPage:
         return [[t["title"], t["region"], t["section"], "、".join(t["lead"]), "、".join(t["partners"]), t["clause"]]
                 for t in engine.tasks]
 
-    def update(self, query):
+    def data(self, query) -> tuple[list[list[str]], str, str]:
+        """(filtered rows, count line, path of the CSV of those rows)."""
         engine = self.holder.wait()
         rows = filter_rows(self.all_rows(engine), query)
         path = write_csv(self.export_dir / "responsibilities.csv", HEADERS, rows)
         total = len(engine.tasks)
         count = f"共 {total} 项任务" + (f"，筛选后 {len(rows)} 项" if (query or "").strip() else "")
-        return gr.Dataframe(value=rows), count, gr.DownloadButton(value=str(path))
+        return rows, count, str(path)
+
+    def update(self, query):
+        rows, count, path = self.data(query)
+        return gr.Dataframe(value=rows), count, gr.DownloadButton(value=path)
 
     def ready_outputs(self) -> list:
         return [self.table, self.count, self.download]
