@@ -112,7 +112,12 @@ class DenseIndex:
 
         params = None
         if allowed is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed.astype(np.int64)))
+            sel = faiss.IDSelectorBatch(allowed.astype(np.int64))
+            ivf = faiss.try_extract_index_ivf(self.index)
+            # each index family takes its own parameter type; IVF keeps its nprobe
+            params = (faiss.SearchParametersIVF(sel=sel, nprobe=ivf.nprobe) if ivf is not None
+                      else faiss.SearchParametersHNSW(sel=sel) if isinstance(self.index, faiss.IndexHNSW)
+                      else faiss.SearchParameters(sel=sel))
         k = min(k, self.index.ntotal)
         scores, ids = self.index.search(qvec.reshape(1, -1).astype(np.float32), k, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
