@@ -417,7 +417,7 @@ def add_clause(engine, b: Builder, q: Query, groups, voc: Vocab, p: Passage) -> 
     b.lines.append(f"《{p.title}》{p.section_path[-1] if p.section_path else ''} —— {units}[{n_clause}]")
     # The task's sentence that matches the question: the proof of which task this is.
     hits = [Hit(passage=x, score=0) for x in task_passages(engine, p)]
-    for sp, (a, e) in best_sentences(engine, q, groups, voc, hits, limit=1, exclude_clause=True):
+    for sp, (a, e) in best_sentences(engine, q, groups, voc, hits, limit=2, exclude_clause=True):
         n = b.cite(sp, (a, e))
         b.lines.append(f"  相关内容：{sp.text[a:e]}[{n}]")
 
