@@ -208,7 +208,7 @@ def parse_args(argv):
         g.add_argument("--" + name.replace("_", "-"), type=float, metavar="X", help=f.help)
     s = ap.add_argument_group("parameter sweeps (retrieval only; tables to stdout and OUT/sweep_*.md)")
     s.add_argument("--sweep", choices=("chunk", "fusion"))
-    s.add_argument("--chunk-grid", default="200:40,300:60,400:80,500:100,300:0",
+    s.add_argument("--chunk-grid", default="300:60,450:80,600:100,800:120,600:0",
                    help="chunk_size:chunk_overlap pairs")
     s.add_argument("--fusion-grid", default="1:1,1:0,0:1,2:1,1:2,1:0.5,0.5:1",
                    help="bm25_weight:dense_weight pairs for hybrid")
