@@ -120,8 +120,10 @@ def coverage(groups: list[tuple[str, ...]], text: str, voc: Vocab) -> float:
     for g in groups:
         w = max(voc.idf(t) for t in g[:1]) or 0.1
         total += w
-        if any(t in text for t in g):
+        if g[0] in text:
             got += w
+        elif any(t in text for t in g[1:]):
+            got += 0.8 * w  # through a synonym: a little less sure than the word itself
         elif len(g[0]) >= 3 and _partial(g[0], text):
             got += w * 0.5  # 托位数 vs 托位, 月探访率 vs 探访率
     return got / total if total else 0.0
@@ -266,6 +268,9 @@ def answer(engine, question: str, history: list[str] | None = None, doc=None, re
         ans = comparison_answer(engine, q, groups, voc, scope)
     else:
         hits = engine.search(q.text, top_k=TOP_K, **scope.filters())
+        for term in re.findall(r"[“\"]([^”\"]{2,20})[”\"]", q.text) if q.qtype == "definition" else []:
+            # The passage that spells a term out may share nothing else with the question.
+            hits = merge_hits(hits, engine.search(term, top_k=3, **scope.filters()))
         if q.qtype == "responsibility" and topic_query(q) != q.text:
             hits = merge_hits(hits, engine.search(topic_query(q), top_k=TOP_K, **scope.filters()))
         ans = single_answer(engine, q, groups, voc, hits, scope)
@@ -562,6 +567,8 @@ def best_sentences(engine, q: Query, groups, voc: Vocab, hits: list[Hit], limit:
             score = coverage(groups, s, voc) + 0.02 * (len(hits) - rank) / max(1, len(hits))
             if any(x in s for x in quoted):
                 score += 0.5  # the term the question asks about
+                if any(defines(s, x) for x in quoted):
+                    score += 0.3  # and it is spelled out here
             scored.append((score, p, (a, e)))
     scored.sort(key=lambda x: -x[0])
     out, seen = [], []
@@ -640,9 +647,19 @@ def measures_answer(engine, q: Query, groups, voc: Vocab, hits: list[Hit]) -> An
     return b.answer()
 
 
+def defines(sentence: str, term: str) -> bool:
+    """Whether a sentence spells a term out: a list right before “term”, or 即/是指/包括 right after it."""
+    i = sentence.find(term)
+    if i < 0:
+        return False
+    before = re.split(r"[，,。；;：:]", sentence[:i])[-1]  # the list must run right up to the term
+    after = sentence[i + len(term):i + len(term) + 6]
+    return before.count("、") >= 2 or bool(re.match(r"[”\"]?(即|是指|指|包括|就是|：|:)", after))
+
+
 def extractive_answer(engine, q: Query, groups, voc: Vocab, hits: list[Hit]) -> Answer:
     b = Builder(q.text, q.qtype)
-    chosen = best_sentences(engine, q, groups, voc, hits[:5], limit=3)
+    chosen = best_sentences(engine, q, groups, voc, hits if q.qtype == "definition" else hits[:5], limit=3)
     for p, (a, e) in sorted(chosen, key=lambda x: (x[0].doc_id, x[0].start + x[1][0])):
         n = b.cite(p, (a, e))
         b.lines.append(f"{p.text[a:e]}[{n}]")
