@@ -131,8 +131,9 @@ def markdown(result: dict) -> str:
         by_type = answers["all_answer_strings_by_type"]
         if by_type:
             out += ["Answers containing every gold answer string, by type:", ""]
-            out += [table(["type", "value", "count / n"], [[t, v["value"], f"{v['count']} / {v['n']}"]
-                                                          for t, v in by_type.items()]), ""]
+            out += [table(["type", "value", "count / n", "missing a string"],
+                          [[t, v["value"], f"{v['count']} / {v['n']}", " ".join(v["no"]) or "–"]
+                           for t, v in by_type.items()]), ""]
         out += [f"Answer latency: p50 {answers['latency_ms']['p50']:.1f} ms, p95 {answers['latency_ms']['p95']:.1f} ms.", ""]
         failures = [("Wrong responsibility answers", answers["responsibility_accuracy"]["no"]),
                     ("Target answers without the figure", answers["target_accuracy"]["no"]),
@@ -142,8 +143,9 @@ def markdown(result: dict) -> str:
             if not ids:
                 continue
             out += [f"### {title} ({len(ids)})", ""]
-            out += [table(["id", "question", "answer (start)"],
-                          [[i, qs[i]["question"], _snippet(qs[i].get("answer"))] for i in ids]), ""]
+            out += [table(["id", "question", "missing", "answer (start)"],
+                          [[i, qs[i]["question"], " ".join((qs[i].get("answer") or {}).get("missing", [])) or "–",
+                            _snippet(qs[i].get("answer"))] for i in ids]), ""]
         if answers.get("errors"):
             out += ["Questions the engine rejected: " + "; ".join(answers["errors"]), ""]
 

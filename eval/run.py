@@ -122,6 +122,7 @@ def evaluate_answers(eng, rows: list[dict], quiet: bool = False) -> tuple[dict, 
         ok = M.all_present(text, gold)
         by_type[typ].add(ok, qid)
         detail[qid]["all_answer_strings"] = ok
+        detail[qid]["missing"] = [g for g in gold if not M.contains(text, g)]
         if typ == "responsibility":
             rates["responsibility_accuracy"].add(ok, qid)
         elif typ == "target":
