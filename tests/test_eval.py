@@ -270,6 +270,29 @@ def test_runner_scores_what_engine_search_and_ask_return():
     assert "not measured" in check_floors(result, Floors("hybrid", {"min_resp_acc": 0.1}))[0]
 
 
+def test_engine_failures_count_against_the_engine_and_are_listed():
+    from eval.run import evaluate
+
+    class Broken(FakeEngine):
+        def search(self, query, top_k=10, mode="hybrid", **kw):
+            if query == "坏":
+                raise RuntimeError("index exploded")
+            return super().search(query, top_k, mode, **kw)
+
+        def ask(self, question, **kw):
+            if question == "坏":
+                raise RuntimeError("answer exploded")
+            return super().ask(question, **kw)
+
+    rows = rows_of(dict(GOOD, id="ok"), dict(GOOD, id="bad", question="坏"))
+    eng = Broken({GOOD["question"]: [1]}, {GOOD["question"]: ("、".join(UNITS), False)})
+    result = evaluate(eng, rows, ["bm25"], quiet=True)
+    r = result["retrieval"]["bm25"]
+    assert r["overall"]["recall@1"] == 0.5 and r["errors"] == ["bad: RuntimeError: index exploded"]
+    a = result["answers"]
+    assert a["responsibility_accuracy"]["no"] == ["bad"] and a["errors"] == ["bad: RuntimeError: answer exploded"]
+
+
 def test_floors_file_and_flags(tmp_path):
     f = tmp_path / "floors.json"
     f.write_text('{"retriever": "bm25", "min_recall5": 0.8, "min_mrr": 0.5, "_why": "today minus a margin"}')
