@@ -503,7 +503,9 @@ def rank_targets(engine, q: Query, groups, voc: Vocab, hits: list[Hit], docs: li
         # own indicator matches the question ranks first.
         cov = coverage(groups, t.indicator + t.sentence, voc) + 0.2 * coverage(groups, t.indicator, voc)
         p = passage_at(engine, t.doc_id, t.start)
-        bonus = 0.1 if p is not None and (p.doc_id, p.task_id) in near else 0.0
+        if p is None:
+            continue  # not in any passage (nothing to cite)
+        bonus = 0.1 if (p.doc_id, p.task_id) in near else 0.0
         bonus += 0.05 if t.deadline else 0.0  # a stated goal rather than a rule of thumb
         out.append((cov + bonus, t))
     out.sort(key=lambda x: -x[0])
@@ -533,10 +535,21 @@ def target_answer(engine, q: Query, groups, voc: Vocab, hits: list[Hit], docs: l
         seen_sent.add((t.doc_id, t.start))
         same = [x for x in chosen if x.doc_id == t.doc_id and x.start == t.start]
         n, quote = cite_span(engine, b, t.doc_id, t.start, t.end)
+        if t.source == "table":
+            b.lines.append(f"{table_line(t)}[{n}]")
+            continue
         figures = "、".join(f"{x.value}" for x in same)
         deadline = f"（{t.deadline}）" if t.deadline and t.deadline in quote else ""
         b.lines.append(f"{t.indicator}：{figures}{deadline} —— 原文：{quote}[{n}]")
     return b.answer()
+
+
+def table_line(t: Target) -> str:
+    """A table row as a statement: the cells are quoted as written (a flattened row spans lines)."""
+    raw = t.sentence.split()[-1]
+    unit = f"（{t.unit}）" if t.unit and not raw.endswith(t.unit) else ""
+    when = f"{t.deadline}目标值" if t.deadline else "目标值"
+    return f"{t.indicator}，{when}{unit}：{raw}"
 
 
 def cite_span(engine, b: Builder, doc_id: str, start: int, end: int) -> tuple[int, str]:
@@ -696,7 +709,8 @@ def comparison_answer(engine, q: Query, groups, voc: Vocab, scope: Scope) -> Ans
                 n, quote = cite_span(engine, b, doc_id, t.start, t.end)
                 # A table row's deadline comes from its header (目标值 2025年), not from the row itself.
                 deadline = t.deadline if (t.deadline in quote or t.source == "table") else ""
-                row = {"figure": t.value, "deadline": deadline, "n": n, "line": f"{t.value} —— 原文：{quote}[{n}]"}
+                line = table_line(t) if t.source == "table" else f"{t.value} —— 原文：{quote}"
+                row = {"figure": t.value, "deadline": deadline, "n": n, "line": f"{line}[{n}]"}
         if row is None and hits:
             chosen = best_sentences(engine, q, groups, voc, hits, limit=2)
             if chosen and coverage(groups, "".join(p.text[x:y] for p, (x, y) in chosen), voc) >= MIN_COVERAGE:

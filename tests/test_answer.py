@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.answer import MIN_COVERAGE, MIN_TARGET_COVERAGE, answer
+from kb.answer import MIN_COVERAGE, MIN_TARGET_COVERAGE, answer, evidence_signals
 
 GOLD = Path(__file__).resolve().parent.parent / "eval" / "questions.jsonl"
 MEAL_UNITS = ["县民政局", "卫健局", "自然资源局", "住建局", "城市管理局", "残联"]
@@ -151,7 +151,22 @@ def test_gold_set_numbers(engine):
         if q["type"] == "responsibility":
             resp_n += 1
             resp_ok += all(a in ans.text for a in q["answer"])
+    # Calibration: the signals abstention decides on, unanswerable vs answerable.
+    sig = [(q["type"], evidence_signals(engine, q["question"])) for q in qs]
+    un_rules = {}
+    for t, s_ in sig:
+        if t == "unanswerable":
+            un_rules[s_["rule"]] = un_rules.get(s_["rule"], 0) + 1
+    ans_cov = [s_["coverage"] for t, s_ in sig if t != "unanswerable" and s_["coverage"] is not None
+               and s_["qtype"] != "comparison"]
+    ans_tgt = [s_["target_coverage"] for t, s_ in sig if t != "unanswerable" and s_["qtype"] == "target"]
+    un_tgt = [s_["target_coverage"] for t, s_ in sig if t == "unanswerable" and s_["target_coverage"] is not None]
     print(f"\nthresholds: coverage {MIN_COVERAGE}, target coverage {MIN_TARGET_COVERAGE}")
+    print(f"unanswerable, first rule that abstains: {un_rules}")
+    print(f"coverage: answerable min {min(ans_cov):.2f}; target coverage: answerable target questions min "
+          f"{min(ans_tgt):.2f} (n={len(ans_tgt)}), unanswerable max {max(un_tgt):.2f} (n={len(un_tgt)})")
+    assert max(un_tgt) < MIN_TARGET_COVERAGE <= min(ans_tgt)
+    assert MIN_COVERAGE <= min(ans_cov)
     print(f"responsibility, all gold units named: {resp_ok}/{resp_n} = {resp_ok / resp_n:.3f}")
     print(f"abstention on unanswerable: {abst_ok}/{un_n} = {abst_ok / un_n:.3f}")
     print(f"false abstention on answerable: {false_abst}/{ans_n} = {false_abst / ans_n:.3f}")
