@@ -10,7 +10,6 @@ Exit codes: 0 ok, 1 a quality floor failed, 2 bad question file or arguments.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import subprocess
 import sys
@@ -215,7 +214,7 @@ def parse_args(argv):
     s.add_argument("--sweep", choices=("chunk", "fusion"))
     s.add_argument("--chunk-grid", default="300:60,450:80,600:100,800:120,600:0",
                    help="chunk_size:chunk_overlap pairs")
-    s.add_argument("--fusion-grid", default="1:1,1:0,0:1,2:1,1:2,1:0.5,0.5:1",
+    s.add_argument("--fusion-grid", default="1:1,1:0,0:1,1.5:1,2:1,3:1,1:2",
                    help="bm25_weight:dense_weight pairs for hybrid")
     return ap.parse_args(argv)
 
