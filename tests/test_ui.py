@@ -222,6 +222,16 @@ def test_check_uploads_type_size_and_empty(tmp_path):
     assert "空的" in warnings[1] and "超过 1 MB" in warnings[2] and "不见了" in warnings[3]
 
 
+def test_engine_upload_warnings_are_shown_in_chinese():
+    from kb.ui.upload import warning_zh
+
+    assert (warning_zh("a b.txt: same content as the indexed document zhuhai-plan; not added again")
+            == "a b.txt：内容与已收录的文件 zhuhai-plan 相同，未重复加入")
+    assert warning_zh("x.exe: unsupported type .exe; supported: .md, .txt") == "x.exe：不支持的文件类型 .exe，支持 .md, .txt"
+    assert warning_zh("big.pdf: larger than 20 MB") == "big.pdf：超过 20 MB 的上限"
+    assert warning_zh("something else") == "something else"
+
+
 # ------------------------------------------------------------------ pages against the real engine
 
 def test_pages_fill_from_the_real_engine(engine, tmp_path):

@@ -44,7 +44,7 @@ class ChatPage:
 
     def render(self) -> None:
         self.turns = gr.State([])  # one answer_record per answered question (+ "msg_index")
-        self.last = gr.State(None)  # the latest Answer, for the source cards
+        self.last = gr.State(None)  # {"turn": n-th answer of the chat, "answer": Answer | None}, for the source cards
         self.pending = gr.State("")  # the question being answered, as typed
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=420):
@@ -77,9 +77,15 @@ class ChatPage:
 
     def _render_sources(self) -> None:
         @gr.render(inputs=[self.last])
-        def sources(answer):
-            if answer is None:
+        def sources(last):
+            if not last:
                 gr.Markdown("提问后，这里显示回答引用的原文段落。", elem_classes=["kb-hint"])
+                return
+            # which answer these cards belong to (lets a test, or a script, wait for the right panel)
+            gr.HTML(f'<span class="kb-src-turn" data-turn="{int(last["turn"])}"></span>', padding=False)
+            answer = last["answer"]
+            if answer is None:
+                gr.Markdown("这个问题没有得到回答。", elem_classes=["kb-hint"])
                 return
             if answer.citations:
                 for c in answer.citations:
@@ -153,17 +159,21 @@ class ChatPage:
                              level=level or None)
         except KBError as exc:
             chat.append({"role": "assistant", "content": md_escape(f"无法回答：{exc}")})
-            return chat, turns, None, ""
+            return chat, turns, {"turn": self._answers(chat), "answer": None}, ""
         except Exception as exc:  # noqa: BLE001 - the user sees a message, the log has the trace
             log.exception("ask failed for %r", question)
             chat.append({"role": "assistant", "content": md_escape(f"出错了：{exc}")})
-            return chat, turns, None, ""
+            return chat, turns, {"turn": self._answers(chat), "answer": None}, ""
         chat.append({"role": "assistant", "content": answer_markdown(ans)})
         rec = answer_record(ans, history)
         rec["question"] = question
         rec["msg_index"] = len(chat) - 1
         turns.append(rec)
-        return chat, turns, ans, ""
+        return chat, turns, {"turn": self._answers(chat), "answer": ans}, ""
+
+    @staticmethod
+    def _answers(chat) -> int:
+        return sum(1 for m in chat if m.get("role") == "assistant")
 
     def on_like(self, turns, data: gr.LikeData):
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import gradio as gr
@@ -11,6 +12,24 @@ from ..ingest import SUPPORTED
 from .render import md_escape
 
 log = logging.getLogger(__name__)
+
+
+# the engine's warnings, in the UI's language (anything else is shown as it is)
+_WARNINGS_ZH = [
+    (re.compile(r"^(?P<name>.+?): same content as the indexed document (?P<doc>\S+); not added again$"),
+     "{name}：内容与已收录的文件 {doc} 相同，未重复加入"),
+    (re.compile(r"^(?P<name>.+?): unsupported type (?P<suffix>\S+); supported: (?P<list>.+)$"),
+     "{name}：不支持的文件类型 {suffix}，支持 {list}"),
+    (re.compile(r"^(?P<name>.+?): larger than (?P<mb>\d+) MB$"), "{name}：超过 {mb} MB 的上限"),
+]
+
+
+def warning_zh(message: str) -> str:
+    for rx, template in _WARNINGS_ZH:
+        m = rx.match(message)
+        if m:
+            return template.format(**m.groupdict())
+    return message
 
 
 def check_uploads(paths, max_mb: int) -> tuple[list[Path], list[str]]:
@@ -58,7 +77,7 @@ class UploadPage:
 
             try:
                 added, more = engine.add_documents(ok, progress=report)
-                warnings += more
+                warnings += [warning_zh(w) for w in more]
             except KBError as exc:
                 warnings.append(str(exc))
             except Exception as exc:  # noqa: BLE001

@@ -1,0 +1,351 @@
+"""The app in a real browser: `python app.py --port N` in a subprocess over a temporary copy of the
+corpus (its first start builds the index), driven by headless Debian chromium through Playwright.
+
+Skips only when chromium is missing and scripts/install_browser.sh cannot install it.
+Screenshots go to tests/artifacts/ (git-ignored).
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+BUILD_TIMEOUT_MS = 600_000  # first start builds the index: ~1-2 min alone, more on a busy machine
+ANSWER_TIMEOUT_MS = 120_000
+
+COUNTY_SECTION = "二、增加服务供给、提升服务效能 > (一)完善基本公共服务功能 > 1.优化社区养老和助残服务供给"
+UPLOAD_NAME = "qinglan-firefly.txt"
+UPLOAD_TEXT = """青岚县社区萤火虫夜间照护驿站实施办法
+
+一、主要任务
+（一）建设萤火虫夜间照护驿站。在每个社区设立萤火虫夜间照护驿站，为独居老人提供夜间巡访和紧急呼叫服务。责任单位：青岚县民政局、青岚县卫健局。
+"""
+
+
+# ------------------------------------------------------------------ environment
+
+def _chromium_ready() -> bool:
+    return Path(CHROMIUM).exists()
+
+
+@pytest.fixture(scope="module")
+def chromium_path():
+    if not _chromium_ready():
+        script = ROOT / "scripts" / "install_browser.sh"
+        proc = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=1800)
+        if not _chromium_ready():
+            pytest.skip(f"chromium could not be installed by {script.name} (exit {proc.returncode}): "
+                        f"{(proc.stderr or proc.stdout).strip()[-400:]}")
+    return CHROMIUM
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, root: Path, name: str):
+        self.root = root
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        self.log_path = root / f"{name}.log"
+        env = dict(os.environ, KB_CORPUS_DIR=str(root / "corpus"), KB_INDEX_DIR=str(root / "index"),
+                   KB_DATA_DIR=str(root / "data"), PYTHONUNBUFFERED="1", GRADIO_ANALYTICS_ENABLED="False")
+        self._log = self.log_path.open("w", encoding="utf-8")
+        self.proc = subprocess.Popen([sys.executable, "app.py", "--port", str(self.port)], cwd=ROOT, env=env,
+                                     stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 180
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"app.py exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
+            try:
+                with urllib.request.urlopen(self.url, timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"app.py did not answer on {self.url}:\n{self.log()[-3000:]}")
+            time.sleep(0.5)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        self._log.close()
+
+
+@pytest.fixture(scope="module")
+def kb_root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("app")
+    shutil.copytree(ROOT / "corpus", root / "corpus")
+    return root
+
+
+@pytest.fixture(scope="module")
+def server(kb_root, chromium_path):
+    srv = Server(kb_root, "app")
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def artifacts_dir():
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS
+
+
+def new_page(browser):
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page = ctx.new_page()
+    page.dialogs = []  # any alert()/confirm() the page fires would land here
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    return page
+
+
+@pytest.fixture
+def page(browser, server):
+    p = new_page(browser)
+    p.goto(server.url, wait_until="domcontentloaded")
+    p.wait_for_selector("#kb-ready", timeout=BUILD_TIMEOUT_MS)
+    yield p
+    p.context.close()
+
+
+# ------------------------------------------------------------------ helpers
+
+def ask(page, question: str) -> str:
+    """Type a question, press Enter, wait for the answer and its source panel; returns the answer text."""
+    bots = page.locator("#kb-chat [data-testid='bot']")
+    before = bots.count()
+    page.fill("#kb-question textarea", question)
+    page.press("#kb-question textarea", "Enter")
+    page.wait_for_function(f"document.querySelectorAll(\"#kb-chat [data-testid='bot']\").length > {before}",
+                           timeout=ANSWER_TIMEOUT_MS)
+    # the source panel re-renders after the answer; it names the answer it belongs to
+    page.wait_for_selector(f"#kb-sources .kb-src-turn[data-turn='{before + 1}']", state="attached",
+                           timeout=ANSWER_TIMEOUT_MS)
+    return bots.nth(before).inner_text()
+
+
+def card_docs(page) -> list[str]:
+    return [c.get_attribute("data-doc") for c in page.locator("#kb-sources .kb-card").all()]
+
+
+# ------------------------------------------------------------------ tests (in order: the first builds the index)
+
+def test_first_start_builds_index_with_visible_progress(browser, server):
+    p = new_page(browser)
+    try:
+        p.goto(server.url, wait_until="domcontentloaded")
+        progress = p.get_by_text(re.compile("正在建立索引")).first
+        progress.wait_for(timeout=60_000)  # the build takes over a minute: the bar must be showing
+        p.screenshot(path=str(ARTIFACTS / "01_index_build_progress.png"))
+        p.wait_for_selector("#kb-ready", timeout=BUILD_TIMEOUT_MS)
+        assert re.search(r"知识库就绪：5 个文件，\d+ 个段落", p.inner_text("#kb-ready"))
+    finally:
+        p.context.close()
+    log = server.log()
+    assert "building the index" in log
+    assert re.search(r"\[policy-kb\]\s+\d+% ", log)  # the same progress, on the console
+
+
+def test_ask_names_county_bureau_and_cites_county_section(page, server):
+    answer = ask(page, "老年人助餐服务由哪些部门负责？")
+    assert "县民政局" in answer
+    assert re.search(r"\[\d+\]", answer)  # citation markers
+    page.wait_for_selector("#kb-sources .kb-card[data-doc='putian-county-plan']")
+    card = page.locator("#kb-sources .kb-card[data-doc='putian-county-plan']").first
+    assert card.locator(".kb-section").inner_text().strip() == COUNTY_SECTION
+    assert "关于全面贯彻市城乡社区服务体系建设规划的实施方案" in card.locator(".kb-title").inner_text()
+    assert card.locator("mark.kb-ev").count() >= 1  # evidence highlighted
+    page.screenshot(path=str(ARTIFACTS / "02_chat_answer.png"), full_page=True)
+
+    # open the citation in context: Documents tab, the passage highlighted and scrolled into view
+    n = card.locator(".kb-n").inner_text().strip()  # "[1]"
+    page.get_by_role("button", name=f"在文中查看 {n}").click()
+    focus = page.locator("#kb-doc-text span.kb-focus").first
+    focus.wait_for(timeout=30_000)
+    page.wait_for_function("""() => { const r = document.getElementById('kb-focus').getBoundingClientRect();
+                                      return r.top >= 0 && r.top < window.innerHeight; }""", timeout=10_000)
+    focused = "".join(page.locator("#kb-doc-text span.kb-focus").all_inner_texts())
+    assert "长者食堂" in focused
+    assert "关于全面贯彻市城乡社区服务体系建设规划的实施方案" in page.inner_text("#kb-doc-caption")
+    assert "1.优化社区养老和助残服务供给" in page.inner_text("#kb-doc-tree")
+    page.screenshot(path=str(ARTIFACTS / "03_document_at_citation.png"))
+
+
+def test_follow_up_question_uses_the_previous_turn(page):
+    ask(page, "厦门在社区养老方面有什么安排？")
+    assert "xiamen-pilot-plan" in card_docs(page)
+    answer = ask(page, "那珠海呢？")
+    page.wait_for_selector("#kb-sources .kb-card[data-doc='zhuhai-plan']", timeout=30_000)
+    docs = card_docs(page)
+    assert "zhuhai-plan" in docs and "xiamen-pilot-plan" not in docs
+    assert "珠海" in answer
+    page.screenshot(path=str(ARTIFACTS / "04_follow_up.png"), full_page=True)
+
+
+def test_feedback_is_logged_and_exported(page, server):
+    question = "到2025年每千人口托位数的目标是多少？"
+    page.get_by_role("button", name=question).click()  # an example question: asked at once
+    page.wait_for_selector("#kb-sources .kb-src-turn[data-turn='1']", state="attached", timeout=ANSWER_TIMEOUT_MS)
+    assert page.locator("#kb-chat [data-testid='user']").last.inner_text().strip() == question
+    page.locator("#kb-chat button[aria-label='踩'], #kb-chat button[aria-label='Dislike']").last.click()  # zh / en
+    page.wait_for_function("document.querySelector('#kb-chat-status').innerText.includes('已记录反馈')", timeout=30_000)
+    records = [json.loads(line) for line in (server.data_dir / "feedback.jsonl").read_text(encoding="utf-8").splitlines()]
+    rec = records[-1]
+    assert rec["rating"] == "down" and rec["question"] == question
+    assert rec["answer"] and rec["citations"] and rec["time"]
+    assert {"doc_id", "section", "text"} <= set(rec["citations"][0])
+
+    with page.expect_download() as dl:
+        page.click("#kb-feedback-export")
+    exported = Path(dl.value.path()).read_text(encoding="utf-8")
+    assert question in exported and '"rating": "down"' in exported
+
+
+def test_script_in_question_is_shown_as_text(page):
+    question = "<script>alert(1)</script>老年人助餐"
+    ask(page, question)
+    user = page.locator("#kb-chat [data-testid='user']").last
+    assert user.inner_text().strip() == question
+    assert page.locator("#kb-chat script").count() == 0
+    page.wait_for_timeout(500)
+    assert page.dialogs == []
+    page.screenshot(path=str(ARTIFACTS / "05_escaped_question.png"))
+
+
+def test_abstained_answer_shows_related_cards(page):
+    answer = ask(page, "量子计算机由哪个部门负责？")
+    assert "未找到" in answer
+    related = page.locator("#kb-sources .kb-card.kb-related")
+    related.first.wait_for(timeout=30_000)
+    assert "可能相关" in related.first.inner_text()
+
+
+def test_filter_limits_the_answer_to_one_document(page):
+    page.get_by_text("筛选范围").click()
+    page.locator("#kb-filter-doc input").click()
+    page.get_by_role("option", name="珠海市城乡社区服务体系建设“十四五”规划实施方案").click()
+    ask(page, "老年人助餐服务由哪些部门负责？")
+    docs = card_docs(page)
+    assert docs and set(docs) == {"zhuhai-plan"}
+
+
+def test_responsibility_and_target_tables(page):
+    page.get_by_role("tab", name="责任分工").click()
+    page.fill("#kb-task-search textarea", "县民政局")
+    page.wait_for_function("document.querySelector('#kb-task-count').innerText.includes('筛选后')", timeout=30_000)
+    shown = int(re.search(r"筛选后 (\d+) 项", page.inner_text("#kb-task-count")).group(1))
+    assert shown >= 3
+    assert "县民政局" in page.inner_text("#kb-task-table")
+    page.screenshot(path=str(ARTIFACTS / "06_responsibilities.png"))
+    with page.expect_download() as dl:
+        page.click("#kb-task-csv")
+    with open(dl.value.path(), encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0] == ["文件", "地区", "章节", "牵头单位", "配合单位", "责任条款"]
+    assert len(rows) == shown + 1 and all("县民政局" in "".join(r) for r in rows[1:])
+
+    page.get_by_role("tab", name="目标指标").click()
+    page.wait_for_selector("#kb-target-table")
+    assert re.search(r"共 \d+ 条目标", page.inner_text("#kb-target-count"))
+    page.fill("#kb-target-search textarea", "托位")
+    page.wait_for_function("document.querySelector('#kb-target-count').innerText.includes('筛选后')", timeout=30_000)
+    assert "托位" in page.inner_text("#kb-target-table")
+    page.wait_for_selector("#kb-target-plot canvas, #kb-target-plot svg", timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "07_targets.png"), full_page=True)
+    with page.expect_download() as dl:
+        page.click("#kb-target-csv")
+    with open(dl.value.path(), encoding="utf-8-sig") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0][:4] == ["指标", "目标值", "单位", "期限"] and len(rows) > 1
+    assert all("托位" in "".join(r) for r in rows[1:])
+
+
+def test_upload_then_ask_cites_the_new_document(page, server, tmp_path):
+    src = tmp_path / UPLOAD_NAME
+    src.write_text(UPLOAD_TEXT, encoding="utf-8")
+    page.get_by_role("tab", name="添加文件").click()
+    page.set_input_files("#kb-upload-files input[type=file]", str(src))
+    page.locator("#kb-upload-files").get_by_text(UPLOAD_NAME).first.wait_for(timeout=30_000)
+    page.click("#kb-upload-go")
+    page.wait_for_function("document.querySelector('#kb-upload-result').innerText.includes('已加入')",
+                           timeout=BUILD_TIMEOUT_MS)
+    assert "青岚县社区萤火虫夜间照护驿站实施办法" in page.inner_text("#kb-upload-result")
+    assert (server.root / "corpus" / UPLOAD_NAME).is_file()
+    page.wait_for_function("document.querySelector('#kb-ready').innerText.includes('6 个文件')", timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "08_upload.png"))
+
+    page.get_by_role("tab", name="问答").click()
+    answer = ask(page, "萤火虫夜间照护驿站由哪个部门负责？")
+    page.wait_for_selector("#kb-sources .kb-card[data-doc='qinglan-firefly']", timeout=30_000)
+    assert "青岚县民政局" in answer
+    page.screenshot(path=str(ARTIFACTS / "09_upload_cited.png"), full_page=True)
+
+    # the same file again is recognised as a duplicate
+    page.get_by_role("tab", name="添加文件").click()
+    page.set_input_files("#kb-upload-files input[type=file]", [str(src)])
+    page.locator("#kb-upload-files").get_by_text(UPLOAD_NAME).first.wait_for(timeout=30_000)
+    page.click("#kb-upload-go")
+    page.wait_for_function("document.querySelector('#kb-upload-result').innerText.includes('没有加入新文件')",
+                           timeout=BUILD_TIMEOUT_MS)
+    assert f"{UPLOAD_NAME}：内容与已收录的文件 qinglan-firefly 相同，未重复加入" in page.inner_text("#kb-upload-result")
+
+
+def test_second_start_uses_the_saved_index(browser, server, kb_root):
+    """A restart over the same folders loads the saved index (no build, no progress lines)."""
+    second = Server(kb_root, "app2")
+    try:
+        p = new_page(browser)
+        started = time.monotonic()
+        p.goto(second.url, wait_until="domcontentloaded")
+        p.wait_for_selector("#kb-ready", timeout=120_000)
+        assert "6 个文件" in p.inner_text("#kb-ready")  # includes the uploaded document
+        p.context.close()
+        log = second.log()
+        assert "building the index" not in log
+        assert not re.search(r"\[policy-kb\]\s+\d+% ", log)
+        assert time.monotonic() - started < 120
+    finally:
+        second.stop()
