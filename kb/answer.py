@@ -625,26 +625,26 @@ def task_sentences(engine, groups, voc: Vocab, p: Passage) -> list[tuple[Passage
     """The body of a task as its measures: the first sentences plus the ones that match the question,
     in document order, without the heading and the responsibility clause."""
     heading = p.section_path[-1] if p.section_path else ""
-    items, seen = [], set()
+    cands = []
     for x in task_passages(engine, p):
         for a, e in sentences(x.text):
             a, e = clean_span(x.text, a, e)
             text = x.text[a:e]
-            if len(text) < 6 or (x.doc_id, x.start + a) in seen or any(
-                    x.start + a >= sa and x.start + e <= se for sa, se in seen_spans(seen)):
+            if len(text) < 6 or (heading and text.rstrip("。") in heading) or re.search(r"责任(单位|部门)[:：]", text):
                 continue
-            if heading and text.rstrip("。") in heading or re.search(r"责任(单位|部门)[:：]", text):
-                continue
-            seen.add((x.doc_id, x.start + a, x.start + e))
-            items.append((x, (a, e), coverage(groups, text, voc)))
-    if len(items) > MAX_TASK_SENTENCES:
-        keep = set(range(3)) | {i for i, _ in sorted(enumerate(items), key=lambda t: -t[1][2])[:MAX_TASK_SENTENCES - 3]}
-        items = [it for i, it in enumerate(items) if i in keep]
-    return [(x, span) for x, span, _c in items]
-
-
-def seen_spans(seen):
-    return [(s, e) for _d, s, e in seen]
+            cands.append((x, (a, e)))
+    # Passages overlap, and a passage may end inside a sentence: of overlapping copies keep the longest.
+    kept: list[tuple[Passage, tuple[int, int]]] = []
+    for x, (a, e) in sorted(cands, key=lambda c: -(c[1][1] - c[1][0])):
+        s0, e0 = x.start + a, x.start + e
+        if not any(y.start + c < e0 and s0 < y.start + d for y, (c, d) in kept):
+            kept.append((x, (a, e)))
+    kept.sort(key=lambda c: c[0].start + c[1][0])
+    if len(kept) > MAX_TASK_SENTENCES:
+        by_cov = sorted(range(3, len(kept)), key=lambda i: -coverage(groups, kept[i][0].text[slice(*kept[i][1])], voc))
+        keep = set(range(3)) | set(by_cov[:MAX_TASK_SENTENCES - 3])
+        kept = [c for i, c in enumerate(kept) if i in keep]
+    return kept
 
 
 def measures_answer(engine, q: Query, groups, voc: Vocab, hits: list[Hit]) -> Answer:
