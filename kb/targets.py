@@ -28,13 +28,17 @@ NOT_TARGET_AFTER = re.compile(r"^(岁|周岁|年|月|日|号|届|批|级|星|A|�
 
 
 def indicator_key(indicator: str) -> str:
-    """The indicator reduced to what identifies it across documents (no figures, places, verbs)."""
+    """The indicator reduced to what identifies it across documents (no figures, places, verbs);
+    empty when too little is left to identify anything."""
     s = re.sub(r"[(（][^)）]*[)）]", "", indicator)
     s = re.sub(r"\d+(\.\d+)?\s*(岁以下|周岁以下|岁及以上|岁以上)?", "", s)
     s = re.sub(r"到年底?|年底前|年前|推动|确保|力争|实现|达到|建成|拥有|累计|新增|全面|基本|数量|专职|总数|的", "", s)
     s = REGION_WORDS.sub("", s)
     s = s.replace("人口", "人").replace("名", "")
-    return re.sub(r"[^\u4e00-\u9fff%]", "", s)
+    if "占" in s:
+        s = re.sub(r"比例$|比重$", "", s)  # 占…比例 and 占… say the same
+    s = re.sub(r"[^\u4e00-\u9fff%]", "", s)
+    return s if len(s) >= 4 else ""  # too short to name an indicator (培养, 完成): not comparable
 
 
 def _section_of(root: Section, pos: int) -> str:
