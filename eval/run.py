@@ -71,6 +71,7 @@ def evaluate_retrieval(eng, rows: list[dict], golds: dict, retrievers, quiet: bo
             s.update(id=row["id"], type=qtype(row))
             scored.append(s)
             detail[row["id"]][mode] = {"rank": s["rank"], "ndcg": round(s["ndcg"], 4),
+                                       "spans_found": f"{s['spans_found']}/{golds[row['id']].units}",
                                        "top": [h.passage.pid for h in hits[:3]],
                                        "hit": hits[s["rank"] - 1].passage.pid if s["rank"] else None}
         by_type = defaultdict(list)
