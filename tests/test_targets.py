@@ -73,3 +73,9 @@ def test_key_matches_the_same_indicator_across_documents(targets):
     assert a.key == b.key
     assert indicator_key("到2025年每千名人口拥有3岁以下婴幼儿托位数") == indicator_key("每千人口拥有婴幼儿托位数")
     assert indicator_key("农村社区综合服务设施覆盖率") != indicator_key("城市社区综合服务设施覆盖率")
+
+
+def test_key_is_empty_when_nothing_identifies_the_indicator():
+    assert indicator_key("培养") == "" and indicator_key("全县完成") == ""
+    assert indicator_key("社区商业和综合服务设施面积占社区总建筑面积") == \
+        indicator_key("社区商业和综合服务设施面积占社区总建筑面积的比例")
