@@ -30,7 +30,8 @@ def test_hybrid_hits_explain_both_retrievers(engine):
     assert all(a.score >= b.score for a, b in zip(hits, hits[1:]))
     top = hits[0]
     assert top.bm25_rank is not None and top.dense_rank is not None
-    assert top.score == pytest.approx(1 / (60 + top.bm25_rank) + 1 / (60 + top.dense_rank))
+    w = engine.settings
+    assert top.score == pytest.approx(w.bm25_weight / (w.rrf_k + top.bm25_rank) + w.dense_weight / (w.rrf_k + top.dense_rank))
     assert top.passage.doc_id == "putian-county-plan"
     assert "1.优化社区养老和助残服务供给" in top.passage.section
 
