@@ -43,9 +43,18 @@ def _chromium_ready() -> bool:
     return Path(CHROMIUM).exists()
 
 
+def _cjk_font_ready() -> bool:
+    try:
+        out = subprocess.run(["fc-list"], capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return "Noto Sans CJK" in out or "Noto Serif CJK" in out
+
+
 @pytest.fixture(scope="module")
 def chromium_path():
-    if not _chromium_ready():
+    """Debian chromium (+ the CJK font, so screenshots show Chinese), installed when missing."""
+    if not _chromium_ready() or not _cjk_font_ready():
         script = ROOT / "scripts" / "install_browser.sh"
         proc = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=1800)
         if not _chromium_ready():
@@ -223,6 +232,19 @@ def test_follow_up_question_uses_the_previous_turn(page):
     assert "zhuhai-plan" in docs and "xiamen-pilot-plan" not in docs
     assert "珠海" in answer
     page.screenshot(path=str(ARTIFACTS / "04_follow_up.png"), full_page=True)
+
+
+def test_comparison_answer_is_rendered_as_a_table(page):
+    page.get_by_role("button", name="珠海和厦门在社区养老方面分别有什么安排？").click()
+    page.wait_for_selector("#kb-sources .kb-src-turn[data-turn='1']", state="attached", timeout=ANSWER_TIMEOUT_MS)
+    table = page.locator("#kb-chat [data-testid='bot'] table")
+    assert table.count() == 1
+    head = table.locator("th").all_inner_texts()
+    assert head[:2] == ["地区", "文件"]
+    regions = [r.strip() for r in table.locator("tbody tr td:first-child").all_inner_texts()]
+    assert {"珠海", "厦门"} <= set(regions)
+    assert {"zhuhai-plan", "xiamen-pilot-plan"} <= set(card_docs(page))
+    page.screenshot(path=str(ARTIFACTS / "04b_comparison_table.png"), full_page=True)
 
 
 def test_feedback_is_logged_and_exported(page, server):

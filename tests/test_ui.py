@@ -55,13 +55,13 @@ def test_answer_markdown_keeps_markers_and_escapes_text():
 
 
 def test_answer_markdown_abstained_and_table():
-    rows = [{"doc_id": "xiamen-pilot-plan", "region": "厦门", "title": "厦门|方案", "figure": "500平方米", "deadline": "", "n": 1},
+    rows = [{"doc_id": "xiamen-pilot-plan", "title": "厦门|方案", "region": "厦门", "figure": "500平方米", "deadline": "", "n": 1},
             {"doc_id": "zhuhai-plan", "region": "珠海", "title": "珠海方案", "figure": "15分钟", "deadline": "2025年", "n": 2}]
     ans = Answer(question="q", text="没有找到。", citations=[], abstained=True, qtype="comparison", table=rows)
     md = answer_markdown(ans)
     assert md.startswith("⚠️ ")
     lines = md.split("\n\n", 1)[1].split("\n")
-    assert lines[0] == "| 地区 | 文件 | 内容 | 期限 | 出处 |"  # doc_id hidden, Chinese headers
+    assert lines[0] == "| 地区 | 文件 | 内容 | 期限 | 出处 |"  # doc_id hidden, Chinese headers, region first
     assert lines[1].count("---") == 5
     assert r"厦门\|方案" in lines[2]  # a pipe in a cell cannot break the table
     assert lines[3].endswith(r"| 2025年 | \[2\] |")

@@ -70,9 +70,10 @@ def highlight_html(text: str, spans) -> str:
 def table_markdown(rows: list[dict]) -> str:
     if not rows:
         return ""
-    keys = [k for k in rows[0] if k not in TABLE_HIDDEN]
-    for r in rows[1:]:
+    keys: list[str] = []
+    for r in rows:
         keys += [k for k in r if k not in keys and k not in TABLE_HIDDEN]
+    keys.sort(key=lambda k: {"region": 0, "title": 1}.get(k, 2))  # stable: the rest keep their order
 
     def cell(v) -> str:
         if isinstance(v, (list, tuple)):
