@@ -580,14 +580,17 @@ def comparison_answer(engine, q: Query, groups, voc: Vocab, scope: Scope) -> Ans
                 line = table_line(t) if t.source == "table" else f"{t.value} —— 原文：{quote}"
                 row = {"figure": t.value, "deadline": deadline, "n": n, "line": f"{line}[{n}]"}
         if row is None and hits:
-            chosen = best_sentences(engine, q, groups, voc, hits, limit=2)
+            # The document's task on the topic (as for measures), then its sentences that match best.
+            task = rank_tasks(engine, groups, voc, hits)[0][1].passage
+            pool = merge_hits([Hit(passage=x, score=1.0) for x in task_passages(engine, task)], hits)
+            chosen = best_sentences(engine, q, groups, voc, pool, limit=2)
             if chosen and coverage(groups, "".join(p.text[x:y] for p, (x, y) in chosen), voc) >= MIN_COVERAGE:
                 parts, first_n = [], None
                 for p, (x, y) in sorted(chosen, key=lambda c: c[0].start + c[1][0]):
                     n = b.cite(p, (x, y))
                     first_n = first_n or n
                     parts.append(f"{p.text[x:y]}[{n}]")
-                quote = "".join(p.text[x:y] for p, (x, y) in chosen)
+                quote = "".join(p.text[x:y] for p, (x, y) in sorted(chosen, key=lambda c: c[0].start + c[1][0]))
                 dl = re.search(r"(?:到|至)?20\d\d年(?:年?底|末)?", quote)
                 row = {"figure": quote, "deadline": dl.group(0).lstrip("到至") if dl else "", "n": first_n,
                        "line": "".join(parts)}

@@ -102,6 +102,13 @@ def sentence_targets(doc_id: str, text: str, root: Section) -> list[Target]:
             out.append(Target(doc_id=doc_id, indicator=indicator, value=value, unit=m.group("unit"),
                               deadline=deadline, sentence=sent, start=s, end=e,
                               section=_section_of(root, s), key=indicator_key(indicator), source="text"))
+        # 「…实现全覆盖」 is a target too (100%), stated without a number.
+        for m in re.finditer(r"全覆盖", sent):
+            indicator = re.sub(r"^(实现|确保|推动|基本|力争)+", "", _indicator_before(sent, m.start()))
+            if len(indicator) >= 2:
+                out.append(Target(doc_id=doc_id, indicator=indicator, value="全覆盖", unit="", deadline=deadline,
+                                  sentence=sent, start=s, end=e, section=_section_of(root, s),
+                                  key=indicator_key(indicator), source="text"))
     return out
 
 
