@@ -91,53 +91,52 @@ def _filters(args) -> dict:
     return {"doc": args.doc, "region": args.region, "level": args.level}
 
 
-def cmd_search(args) -> int:
-    eng = open_engine(args)
-    items = read_batch(args.batch) if args.batch else [(None, args.query)]
+def _each_question(args, desc: str, run, to_json, show, error_fields: dict) -> int:
+    """One question or a --batch file: a bad question in a batch gets an "error" line, the rest go on."""
     if not args.batch and args.query is None:
         raise QueryError("give a question, or --batch FILE.jsonl")
-    for qid, question in tqdm(items, desc="search", file=sys.stderr, disable=len(items) < 2):
+    items = read_batch(args.batch) if args.batch else [(None, args.query)]
+    eng = open_engine(args)
+    for qid, question in tqdm(items, desc=desc, file=sys.stderr, disable=len(items) < 2):
         try:
-            hits = eng.search(question, top_k=args.top_k, mode=args.mode, **_filters(args))
+            result = run(eng, question)
         except QueryError as exc:
             if not args.batch:
                 raise
-            print(json.dumps({"id": qid, "question": question, "error": str(exc), "results": []}, ensure_ascii=False))
+            print(json.dumps({"id": qid, "question": question, "error": str(exc), **error_fields}, ensure_ascii=False))
             continue
         if args.json or args.batch:
-            print(json.dumps({"id": qid, "question": question, "results": [hit_json(h) for h in hits]}, ensure_ascii=False))
+            print(json.dumps(to_json(qid, question, result), ensure_ascii=False))
         else:
-            for h in hits:
-                p = h.passage
-                print(f"[{h.rank}] {h.score:.4f}  {p.title}  |  {p.section}")
-                print(f"    {p.text}\n")
-            if not hits:
-                print("no passages found")
+            show(result)
     return 0
+
+
+def _show_hits(hits) -> None:
+    for h in hits:
+        print(f"[{h.rank}] {h.score:.4f}  {h.passage.title}  |  {h.passage.section}\n    {h.passage.text}\n")
+    if not hits:
+        print("no passages found")
+
+
+def _show_answer(ans) -> None:
+    print(ans.text)
+    for c in ans.citations:
+        print(f"\n[{c.n}] {c.passage.title} | {c.passage.section}\n    {c.passage.text}")
+    for h in ans.related:
+        print(f"\n可能相关: {h.passage.title} | {h.passage.section}\n    {h.passage.text}")
+
+
+def cmd_search(args) -> int:
+    return _each_question(
+        args, "search",
+        lambda eng, q: eng.search(q, top_k=args.top_k, mode=args.mode, **_filters(args)),
+        lambda qid, q, hits: {"id": qid, "question": q, "results": [hit_json(h) for h in hits]},
+        _show_hits, {"results": []})
 
 
 def cmd_ask(args) -> int:
-    eng = open_engine(args)
-    items = read_batch(args.batch) if args.batch else [(None, args.query)]
-    if not args.batch and args.query is None:
-        raise QueryError("give a question, or --batch FILE.jsonl")
-    for qid, question in tqdm(items, desc="ask", file=sys.stderr, disable=len(items) < 2):
-        try:
-            ans = eng.ask(question, **_filters(args))
-        except QueryError as exc:
-            if not args.batch:
-                raise
-            print(json.dumps({"id": qid, "question": question, "error": str(exc)}, ensure_ascii=False))
-            continue
-        if args.json or args.batch:
-            print(json.dumps(answer_json(qid, question, ans), ensure_ascii=False))
-        else:
-            print(ans.text)
-            for c in ans.citations:
-                print(f"\n[{c.n}] {c.passage.title} | {c.passage.section}\n    {c.passage.text}")
-            for h in ans.related:
-                print(f"\n可能相关: {h.passage.title} | {h.passage.section}\n    {h.passage.text}")
-    return 0
+    return _each_question(args, "ask", lambda eng, q: eng.ask(q, **_filters(args)), answer_json, _show_answer, {})
 
 
 def cmd_stats(args) -> int:

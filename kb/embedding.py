@@ -539,6 +539,9 @@ def _atomic_write(path: Path, write) -> None:
 def _load_st(name_or_path: str, **kwargs):
     import torch
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # its per-load "Loading weights" bar is noise on every CLI call
 
     # fp32 explicitly: in fp16 this CPU is ~5x slower.
     return SentenceTransformer(name_or_path, device="cpu", model_kwargs={"dtype": torch.float32}, **kwargs)
