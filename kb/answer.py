@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .evidence import Vocab, clean_span, content_terms, coverage, defines, sentences, vocab
 from .query import TYPE_CUES, Query, resolve_followup, understand
+from .search import _jieba
 from .types import Answer, Citation, Hit, Passage, Target
 
 
@@ -220,7 +222,8 @@ def evidence_signals(engine, question: str) -> dict:
     hits = engine.search(q.text, top_k=TOP_K, **scope.filters())
     out["coverage"] = max((coverage(groups, task_text(engine, h.passage), voc) for h in hits[:5]), default=0.0)
     if q.qtype == "target" or asks_figure(q.text):
-        ranked = [(sc, t) for sc, t in rank_targets(engine, q, groups, voc, hits, docs) if target_fits(t, q.text)]
+        ranked = [(sc, t) for sc, t in rank_targets(engine, q, groups, voc, hits, docs)
+                  if target_fits(t, q.text) and not subject_missing(engine, t, groups, docs)]
         out["target_coverage"] = ranked[0][0] if ranked else 0.0
     if q.qtype != "comparison":
         if out["coverage"] < MIN_COVERAGE:
@@ -390,6 +393,30 @@ def rank_targets(engine, q: Query, groups, voc: Vocab, hits: list[Hit], docs: li
     return out
 
 
+@lru_cache(maxsize=4096)
+def is_subject_term(word: str) -> bool:
+    """A domain term (user dictionary) or a longer noun: what a figure is about (网格员, 家庭医生), as
+    opposed to what is asked of it (补贴, 计划)."""
+    import jieba.posseg as pseg
+
+    _jieba()  # the user dictionary is loaded
+    toks = list(pseg.cut(word))
+    return len(toks) == 1 and (toks[0].flag == "x" or (toks[0].flag.startswith("n") and len(word) >= 3))
+
+
+def subject_missing(engine, t: Target, groups, docs: list[str]) -> list[str]:
+    """Subject terms of the question that the documents use but the figure's passage does not: a figure
+    about something else (残疾人联络员 200元 for a question on 网格员)."""
+    p = passage_at(engine, t.doc_id, t.start)
+    text = (p.text if p else "") + t.indicator
+    out = []
+    for g in groups:
+        if is_subject_term(g[0]) and not any(w in text for w in g) and \
+                any(any(w in engine.doc_text(d) for w in g) for d in docs or [t.doc_id]):
+            out.append(g[0])
+    return out
+
+
 def target_answer(engine, q: Query, groups, voc: Vocab, hits: list[Hit], docs: list[str]) -> Answer | None:
     """The figures that answer the question; a question in several parts (「…多少？…又要多少？」) gets the
     figure of each part."""
@@ -398,7 +425,8 @@ def target_answer(engine, q: Query, groups, voc: Vocab, hits: list[Hit], docs: l
         [(x, content_terms(Query(text=x, qtype="target", regions=q.regions), voc)) for x in parts]
     chosen: list[Target] = []
     for text, g in asks:
-        ranked = [(sc, t) for sc, t in rank_targets(engine, q, g, voc, hits, docs) if target_fits(t, text)]
+        ranked = [(sc, t) for sc, t in rank_targets(engine, q, g, voc, hits, docs)
+                  if target_fits(t, text) and not subject_missing(engine, t, g, docs)]
         if not ranked or ranked[0][0] < MIN_TARGET_COVERAGE:
             continue
         best = ranked[0][0]
@@ -571,7 +599,8 @@ def comparison_answer(engine, q: Query, groups, voc: Vocab, scope: Scope) -> Ans
             if sub is not None and sub.citations:
                 row = merge_sub(b, sub)
         if row is None and numeric:
-            ranked = [(s, t) for s, t in rank_targets(engine, q, groups, voc, hits, [doc_id]) if target_fits(t, q.text)]
+            ranked = [(s, t) for s, t in rank_targets(engine, q, groups, voc, hits, [doc_id])
+                      if target_fits(t, q.text) and not subject_missing(engine, t, groups, [doc_id])]
             if ranked and ranked[0][0] >= MIN_TARGET_COVERAGE:
                 t = ranked[0][1]
                 n, quote = cite_span(engine, b, doc_id, t.start, t.end)

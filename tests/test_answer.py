@@ -112,6 +112,7 @@ def test_measures_come_from_the_task_in_document_order(engine):
     "浙江规划要求每个社区配备几名全科医生？",  # the text gives it per 10,000 people
     "珠海社区长者食堂一餐的收费标准是多少钱？",  # no figure in yuan
     "社区养宠物有什么规定？",  # nothing about it
+    "网格员每月补贴多少钱？",  # the only monthly subsidy in yuan is for 残疾人联络员
 ])
 def test_abstains_with_possibly_related_passages(engine, question):
     ans = answer(engine, question)
