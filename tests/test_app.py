@@ -325,6 +325,25 @@ def test_responsibility_and_target_tables(page):
     assert all("托位" in "".join(r) for r in rows[1:])
 
 
+def test_documents_list_and_heading_tree(page):
+    page.get_by_role("tab", name="文件", exact=True).click()
+    listing = page.locator("#kb-doc-list")
+    for title in ("衡水市城乡社区服务体系建设“十四五”规划", "珠民〔2023〕5号", "仙游（莆田）"):
+        assert title in listing.inner_text()
+    listing.get_by_text("厦门市创建全省城乡社区近邻服务试点市实施方案").first.click()
+    page.wait_for_function("document.querySelector('#kb-doc-caption').innerText.includes('厦门市创建全省')",
+                           timeout=30_000)
+    assert "2021-08-20" in page.inner_text("#kb-doc-caption")
+    link = page.locator("#kb-doc-tree a", has_text="五、落实保障").first
+    anchor = link.get_attribute("href")
+    # the last part of the document starts out of view; the heading-tree link brings it into view
+    assert page.evaluate(f"document.querySelector('{anchor}').getBoundingClientRect().top") > 1000
+    link.click()
+    page.wait_for_function(f"""() => {{ const r = document.querySelector('{anchor}').getBoundingClientRect();
+                                      return r.top >= 0 && r.top < window.innerHeight; }}""", timeout=10_000)
+    page.screenshot(path=str(ARTIFACTS / "07b_document_tree.png"))
+
+
 def test_upload_then_ask_cites_the_new_document(page, server, tmp_path):
     src = tmp_path / UPLOAD_NAME
     src.write_text(UPLOAD_TEXT, encoding="utf-8")

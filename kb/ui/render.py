@@ -175,6 +175,8 @@ def document_html(text: str, root: Section, focus: tuple[int, int] | None = None
         if s is root:
             continue
         hs, he = max(0, s.start), min(n, max(s.body_start, s.start))
+        if he < n and text[he] == "\n":
+            he += 1  # the heading is shown as a block: its own line break would add an empty line
         heads.append((hs, he, s.level, ids[id(s)]))
     focus_span = None
     if focus is not None:
