@@ -322,9 +322,11 @@ def cue_sentence(q: Query, groups, voc: Vocab, hits: list[Hit]):
             if not LEAD_CUE.search(text) or re.search(r"责任(单位|部门)[:：]", text):
                 continue
             c = coverage(groups, text, voc)
-            if best is None or c > best[0]:
-                best = (c, p, (a, e))
-    return best
+            # Asked who leads (牵头): a sentence that names a lead comes before one that does not.
+            key = (("牵头" in q.text) and ("牵头" in text), c)
+            if best is None or key > best[0]:
+                best = (key, p, (a, e))
+    return (best[0][1], best[1], best[2]) if best else None
 
 
 # ---------------------------------------------------------------- targets
@@ -595,7 +597,8 @@ def comparison_answer(engine, q: Query, groups, voc: Vocab, scope: Scope) -> Ans
         related += hits[:1]
         row = None
         if who and hits:
-            sub = responsibility_answer(engine, q, groups, voc, hits)
+            topic = topic_query(Query(text=base, qtype="responsibility"))
+            sub = responsibility_answer(engine, q, groups, voc, merge_hits(hits, engine.search(topic, top_k=5, doc=doc_id)))
             if sub is not None and sub.citations:
                 row = merge_sub(b, sub)
         if row is None and numeric:
@@ -635,17 +638,23 @@ def comparison_answer(engine, q: Query, groups, voc: Vocab, scope: Scope) -> Ans
 
 
 def merge_sub(b: Builder, sub: Answer) -> dict:
-    """Fold a per-document answer into the comparison: renumber its citations, keep its lines."""
+    """Fold the first entry of a per-document answer (its lines up to the next document or task) into
+    the comparison, renumbering the citations it uses."""
+    lines = sub.text.splitlines()
+    entry = [lines[0]]
+    if len(lines) > 1 and lines[1].startswith("  "):
+        entry.append(lines[1])  # its first supporting sentence
+    entry[0] = re.sub(r"^《[^》]*》", "", entry[0])  # the row already names the document
+    by_n = {c.n: c for c in sub.citations}
     renum = {}
-    for c in sub.citations:
-        n = None
+    for n in dict.fromkeys(int(m) for m in re.findall(r"\[(\d+)\]", " ".join(entry))):
+        c = by_n[n]
         for span in c.highlights or [None]:
-            n = b.cite(c.passage, span)
-        renum[c.n] = n
-    text = re.sub(r"\[(\d+)\]", lambda m: f"[{renum.get(int(m.group(1)), m.group(1))}]", sub.text)
-    first = text.splitlines()[0]
-    figure = re.sub(r"\[\d+\]", "", first.split("——", 1)[-1]).strip()
-    return {"figure": figure, "deadline": "", "n": renum[sub.citations[0].n], "line": text.replace("\n", " ")}
+            renum[n] = b.cite(c.passage, span)
+    text = re.sub(r"\[(\d+)\]", lambda m: f"[{renum[int(m.group(1))]}]", " ".join(x.strip() for x in entry))
+    figure = re.sub(r"\[\d+\]", "", entry[0].split("——", 1)[-1]).strip()
+    first_n = renum[int(re.search(r"\[(\d+)\]", entry[0]).group(1))]
+    return {"figure": figure, "deadline": "", "n": first_n, "line": text}
 
 
 # ---------------------------------------------------------------- optional generation
