@@ -16,12 +16,12 @@ from .query import TYPE_CUES, Query, resolve_followup, understand
 from .search import _jieba
 from .types import Answer, Citation, Hit, Passage, Target
 
-
 # Abstention thresholds (coverage = IDF-weighted share of the question's content words found in the
 # evidence). Calibrated on eval/questions.jsonl: see `evidence_signals` and tests/test_answer.py.
 MIN_COVERAGE = 0.10  # best task of any answer (gold: every answerable question ≥0.11; off-topic questions ~0)
 MIN_TARGET_COVERAGE = 0.40  # the figure's sentence, for "how much" questions (gold: unanswerable ≤0.15, answerable ≥0.61)
 TOP_K = 8
+
 
 @dataclass
 class Scope:
