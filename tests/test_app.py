@@ -233,6 +233,14 @@ def test_follow_up_question_uses_the_previous_turn(page):
     assert "珠海" in answer
     page.screenshot(path=str(ARTIFACTS / "04_follow_up.png"), full_page=True)
 
+    # the chatbot's own clear icon starts over: the next answer is turn 1 again
+    page.locator("#kb-chat button[aria-label='清空对话'], #kb-chat button[aria-label='Clear']").first.click()
+    page.wait_for_function("document.querySelectorAll(\"#kb-chat [data-testid='bot']\").length === 0", timeout=10_000)
+    page.fill("#kb-question textarea", "老年人助餐服务由哪些部门负责？")
+    page.press("#kb-question textarea", "Enter")
+    page.wait_for_selector("#kb-sources .kb-src-turn[data-turn='1']", state="attached", timeout=ANSWER_TIMEOUT_MS)
+    assert "putian-county-plan" in card_docs(page)
+
 
 def test_comparison_answer_is_rendered_as_a_table(page):
     page.get_by_role("button", name="珠海和厦门在社区养老方面分别有什么安排？").click()

@@ -118,6 +118,8 @@ class ChatPage:
         for b in self.example_buttons:
             b.click(self.add_question, [b, self.chatbot], [self.msg, self.chatbot, self.pending]).then(**answer_io)
         self.clear.click(lambda: ([], [], None, "", ""), None, [self.chatbot, self.turns, self.last, self.status, self.pending])
+        # the chatbot's own trash icon empties the conversation: forget its turns too
+        self.chatbot.clear(lambda: ([], None, ""), None, [self.turns, self.last, self.pending])
         self.chatbot.like(self.on_like, [self.turns], [self.status, self.export])
 
     # ------------------------------------------------------------ filling once the engine is open
