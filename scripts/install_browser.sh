@@ -7,7 +7,9 @@ need=()
 if ! command -v chromium >/dev/null 2>&1 && [ ! -x /usr/bin/chromium ]; then
     need+=(chromium)
 fi
-if ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK\|Noto Serif CJK"; then
+# (read fc-list fully first: `fc-list | grep -q` fails under pipefail when grep exits early)
+fonts="$(fc-list 2>/dev/null || true)"
+if ! grep -qi "Noto Sans CJK\|Noto Serif CJK" <<<"$fonts"; then
     need+=(fonts-noto-cjk)
 fi
 if [ ${#need[@]} -eq 0 ]; then
