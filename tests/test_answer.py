@@ -129,6 +129,23 @@ def test_followup_is_answered_for_the_new_place(engine):
     assert ans.question == "那珠海呢？"
 
 
+def test_responsibility_per_document_when_several_match(engine):
+    ans = answer(engine, "社区助餐由哪些部门负责？")
+    docs = [c.passage.doc_id for c in ans.citations]
+    assert "putian-county-plan" in docs and "xiamen-pilot-plan" in docs
+    assert units_in(ans, MEAL_UNITS + ["市民政局", "市卫健委"]) == []
+    # each document's units sit on its own line, with its own citation
+    lines = [x for x in ans.text.splitlines() if "责任单位" in x]
+    assert len(lines) == 2 and lines[0].count("[") == 1
+    check_citations(engine, ans)
+
+
+def test_followup_with_another_subject_keeps_the_place(engine):
+    ans = answer(engine, "那托育呢？", history=["珠海的养老服务由哪些部门负责？"])
+    assert not ans.abstained and {c.passage.doc_id for c in ans.citations} == {"zhuhai-plan"}
+    assert "托育" in ans.text
+
+
 def test_explicit_filter_wins(engine):
     ans = answer(engine, "社区助餐由哪些部门负责？", doc="xiamen-pilot-plan")
     assert {c.passage.doc_id for c in ans.citations} == {"xiamen-pilot-plan"}
