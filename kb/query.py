@@ -152,8 +152,10 @@ def resolve_followup(question: str, history: list[str] | None, known_regions: tu
     if not history:
         return question
     q = question.strip()
-    if not re.search(r"(呢|怎么样|如何|又如何|又是怎样)[？?。！!]*$", q) or len(q) > 16:
-        return question
+    only_place = bool(place_names(q, known_regions)) and not re.sub(
+        "|".join(map(re.escape, place_names(q, known_regions))) + r"|[那的呢吗？?。！!，,\s]|换成|还有|再看看?", "", q)
+    if len(q) > 16 or not (re.search(r"(呢|怎么样|如何|又如何|又是怎样)[？?。！!]*$", q) or only_place):
+        return question  # "换成珠海" / "珠海？" name only a place: a follow-up too
     prev = resolve_followup(history[-1], history[:-1], known_regions)
     m = FOLLOWUP.match(q)
     rest = (m.group("rest") if m else q).strip(" ，,")

@@ -42,6 +42,12 @@ def test_followup_substitutes_the_place():
     assert resolve_followup("浙江呢", history + ["那珠海呢？"], KNOWN) == "浙江的养老服务由哪些部门负责？"
 
 
+def test_a_bare_place_is_a_followup():
+    history = ["厦门的养老服务由哪些部门负责？"]
+    assert resolve_followup("珠海？", history, KNOWN) == "珠海的养老服务由哪些部门负责？"
+    assert resolve_followup("换成浙江", history, KNOWN) == "浙江的养老服务由哪些部门负责？"
+
+
 def test_followup_substitutes_the_subject():
     out = resolve_followup("那托育呢？", ["厦门的养老服务由哪些部门负责？"], KNOWN)
     assert "厦门" in out and "托育" in out and understand(out, KNOWN).qtype == "responsibility"
