@@ -12,14 +12,16 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from .evidence import Vocab, clean_span, content_terms, coverage, defines, sentences, vocab
-from .query import TYPE_CUES, Query, resolve_followup, understand
+from .query import COMPARE_CUES, TYPE_CUES, Query, question_type, resolve_followup, understand
 from .search import _jieba
 from .types import Answer, Citation, Hit, Passage, Target
 
 # Abstention thresholds (coverage = IDF-weighted share of the question's content words found in the
 # evidence). Calibrated on eval/questions.jsonl: see `evidence_signals` and tests/test_answer.py.
 MIN_COVERAGE = 0.10  # best task of any answer (gold: every answerable question ≥0.11; off-topic questions ~0)
-MIN_TARGET_COVERAGE = 0.40  # the figure's sentence, for "how much" questions (gold: unanswerable ≤0.15, answerable ≥0.61)
+# The figure's sentence, for "how much" questions. Gold: unanswerable ≤0.15, answerable ≥0.61; set just
+# above the unanswerable side because everyday wording (held-out set) gives answerable ones 0.2–0.35.
+MIN_TARGET_COVERAGE = 0.20
 TOP_K = 8
 
 
@@ -105,9 +107,13 @@ def make_scope(engine, q: Query, doc=None, region=None, level=None) -> Scope:
         ids = docs_of_place(engine, name)
         if ids:
             scope.docs += [i for i in ids if i not in scope.docs]
-        elif not any(name in engine.doc_text(d.doc_id) for d in engine.documents):
-            # A place no document mentions (深圳); one that is mentioned (台湾 in 仙台交流) is just a topic word.
+        elif not any(name in engine.doc_text(d.doc_id) for d in engine.documents) or \
+                re.search(rf"(^|[在和与、]){re.escape(name)}|{re.escape(name)}[市省的]", q.text):
+            # A place whose own policy is asked about (深圳市…, 福州的…) is not covered; a place the documents
+            # mention as a topic (引进台湾养老服务集团) is just a topic word.
             scope.unknown_places.append(name)
+    if q.qtype == "comparison" and len(scope.docs) < 2 and not COMPARE_CUES.search(q.text):
+        q.qtype = question_type(q.text, [])  # two names of one place (莆田仙游) are not a comparison
     if not (doc or region or level):
         if scope.docs:
             scope.doc = list(scope.docs)
@@ -186,7 +192,9 @@ def single_answer(engine, q: Query, groups, voc: Vocab, hits: list[Hit], scope: 
     if not hits:
         return abstain(q.text, q, [], "现有政策文件中未找到相关内容。")
     best_cov = max(coverage(groups, task_text(engine, h.passage), voc) for h in hits[:5])
-    if best_cov < MIN_COVERAGE:
+    # "How much" questions are judged by the figure itself (unit, base, subject, coverage) below; their
+    # everyday wording (一个月能拿多少钱) would otherwise fail this general floor.
+    if best_cov < MIN_COVERAGE and q.qtype != "target":
         return abstain(q.text, q, hits[:3], "现有政策文件中未找到能回答这个问题的内容。")
     if q.qtype == "responsibility":
         ans = responsibility_answer(engine, q, groups, voc, hits)
@@ -226,7 +234,7 @@ def evidence_signals(engine, question: str) -> dict:
                   if target_fits(t, q.text) and not subject_missing(engine, t, groups, docs)]
         out["target_coverage"] = ranked[0][0] if ranked else 0.0
     if q.qtype != "comparison":
-        if out["coverage"] < MIN_COVERAGE:
+        if out["coverage"] < MIN_COVERAGE and q.qtype != "target":
             out["rule"] = "coverage"
         elif q.qtype == "target" and out["target_coverage"] < MIN_TARGET_COVERAGE:
             out["rule"] = "target"

@@ -113,6 +113,7 @@ def test_measures_come_from_the_task_in_document_order(engine):
     "珠海社区长者食堂一餐的收费标准是多少钱？",  # no figure in yuan
     "社区养宠物有什么规定？",  # nothing about it
     "网格员每月补贴多少钱？",  # the only monthly subsidy in yuan is for 残疾人联络员
+    "福州市的社区养老服务有哪些措施？",  # 福州 is mentioned in a document, but its own policy is not here
 ])
 def test_abstains_with_possibly_related_passages(engine, question):
     ans = answer(engine, question)
@@ -144,6 +145,17 @@ def test_followup_with_another_subject_keeps_the_place(engine):
     ans = answer(engine, "那托育呢？", history=["珠海的养老服务由哪些部门负责？"])
     assert not ans.abstained and {c.passage.doc_id for c in ans.citations} == {"zhuhai-plan"}
     assert "托育" in ans.text
+
+
+def test_a_place_mentioned_as_a_topic_is_not_a_missing_place(engine):
+    ans = answer(engine, "鼓励台商来建养老机构、引进台湾养老服务集团，由县里哪些部门负责？")
+    assert not ans.abstained and "商务局" in ans.text
+
+
+def test_two_names_of_one_place_are_not_a_comparison(engine):
+    ans = answer(engine, "莆田仙游这个县的方案里，小区装监控、搞智能安防由哪些单位负责？")
+    assert ans.qtype == "responsibility" and not ans.table
+    assert {c.passage.doc_id for c in ans.citations} == {"putian-county-plan"}
 
 
 def test_explicit_filter_wins(engine):
