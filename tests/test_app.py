@@ -19,6 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -165,15 +166,60 @@ def page(browser, server):
 def ask(page, question: str) -> str:
     """Type a question, press Enter, wait for the answer and its source panel; returns the answer text."""
     bots = page.locator("#kb-chat [data-testid='bot']")
-    before = bots.count()
-    page.fill("#kb-question textarea", question)
-    page.press("#kb-question textarea", "Enter")
+    users = page.locator("#kb-chat [data-testid='user']")
+    before, asked = bots.count(), users.count()
+    # Right after a tab switch the freshly mounted textbox can miss a keystroke-free fill; the question
+    # shows in the chat at once when it was sent, so re-send only when it did not appear.
+    for attempt in range(3):
+        page.fill("#kb-question textarea", question)
+        page.press("#kb-question textarea", "Enter")
+        try:
+            page.wait_for_function(f"document.querySelectorAll(\"#kb-chat [data-testid='user']\").length > {asked}",
+                                   timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
     page.wait_for_function(f"document.querySelectorAll(\"#kb-chat [data-testid='bot']\").length > {before}",
                            timeout=ANSWER_TIMEOUT_MS)
     # the source panel re-renders after the answer; it names the answer it belongs to
     page.wait_for_selector(f"#kb-sources .kb-src-turn[data-turn='{before + 1}']", state="attached",
                            timeout=ANSWER_TIMEOUT_MS)
     return bots.nth(before).inner_text()
+
+
+def upload(page, path: Path, done: str) -> str:
+    """Upload a file on the 添加文件 tab and press the button until the result line contains ``done``."""
+    page.wait_for_selector("#kb-upload-go", state="visible")
+    for attempt in range(4):
+        # right after a tab switch the file input can be replaced while it mounts: set it again then
+        page.set_input_files("#kb-upload-files input[type=file]", str(path))
+        try:
+            page.locator("#kb-upload-files").get_by_text(path.name).first.wait_for(timeout=10_000)
+        except PlaywrightTimeout:
+            if attempt == 3:
+                raise
+            continue
+        page.click("#kb-upload-go")
+        page.wait_for_function(f"""() => {{ const t = document.querySelector('#kb-upload-result').innerText;
+                                            return t.includes({json.dumps(done)}) || t.includes('请先选择'); }}""",
+                               timeout=BUILD_TIMEOUT_MS)
+        result = page.inner_text("#kb-upload-result")
+        if done in result or attempt == 3:
+            return result  # else the click came before the upload registered: once more
+
+
+def search_table(page, box: str, count: str, query: str) -> str:
+    """Type a filter into a table page's search box until its count line says it filtered."""
+    for attempt in range(3):
+        page.fill(box, query)
+        try:
+            page.wait_for_function(f"document.querySelector('{count}').innerText.includes('筛选后')", timeout=15_000)
+            return page.inner_text(count)
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            page.fill(box, "")
 
 
 def card_docs(page) -> list[str]:
@@ -304,9 +350,8 @@ def test_filter_limits_the_answer_to_one_document(page):
 
 def test_responsibility_and_target_tables(page):
     page.get_by_role("tab", name="责任分工").click()
-    page.fill("#kb-task-search textarea", "县民政局")
-    page.wait_for_function("document.querySelector('#kb-task-count').innerText.includes('筛选后')", timeout=30_000)
-    shown = int(re.search(r"筛选后 (\d+) 项", page.inner_text("#kb-task-count")).group(1))
+    shown = int(re.search(r"筛选后 (\d+) 项", search_table(page, "#kb-task-search textarea", "#kb-task-count",
+                                                              "县民政局")).group(1))
     assert shown >= 3
     assert "县民政局" in page.inner_text("#kb-task-table")
     page.screenshot(path=str(ARTIFACTS / "06_responsibilities.png"))
@@ -320,8 +365,7 @@ def test_responsibility_and_target_tables(page):
     page.get_by_role("tab", name="目标指标").click()
     page.wait_for_selector("#kb-target-table")
     assert re.search(r"共 \d+ 条目标", page.inner_text("#kb-target-count"))
-    page.fill("#kb-target-search textarea", "托位")
-    page.wait_for_function("document.querySelector('#kb-target-count').innerText.includes('筛选后')", timeout=30_000)
+    search_table(page, "#kb-target-search textarea", "#kb-target-count", "托位")
     assert "托位" in page.inner_text("#kb-target-table")
     page.wait_for_selector("#kb-target-plot canvas, #kb-target-plot svg", timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "07_targets.png"), full_page=True)
@@ -356,11 +400,7 @@ def test_upload_then_ask_cites_the_new_document(page, server, tmp_path):
     src = tmp_path / UPLOAD_NAME
     src.write_text(UPLOAD_TEXT, encoding="utf-8")
     page.get_by_role("tab", name="添加文件").click()
-    page.set_input_files("#kb-upload-files input[type=file]", str(src))
-    page.locator("#kb-upload-files").get_by_text(UPLOAD_NAME).first.wait_for(timeout=30_000)
-    page.click("#kb-upload-go")
-    page.wait_for_function("document.querySelector('#kb-upload-result').innerText.includes('已加入')",
-                           timeout=BUILD_TIMEOUT_MS)
+    upload(page, src, "已加入")
     assert "青岚县社区萤火虫夜间照护驿站实施办法" in page.inner_text("#kb-upload-result")
     assert (server.root / "corpus" / UPLOAD_NAME).is_file()
     page.wait_for_function("document.querySelector('#kb-ready').innerText.includes('6 个文件')", timeout=30_000)
@@ -374,12 +414,8 @@ def test_upload_then_ask_cites_the_new_document(page, server, tmp_path):
 
     # the same file again is recognised as a duplicate
     page.get_by_role("tab", name="添加文件").click()
-    page.set_input_files("#kb-upload-files input[type=file]", [str(src)])
-    page.locator("#kb-upload-files").get_by_text(UPLOAD_NAME).first.wait_for(timeout=30_000)
-    page.click("#kb-upload-go")
-    page.wait_for_function("document.querySelector('#kb-upload-result').innerText.includes('没有加入新文件')",
-                           timeout=BUILD_TIMEOUT_MS)
-    assert f"{UPLOAD_NAME}：内容与已收录的文件 qinglan-firefly 相同，未重复加入" in page.inner_text("#kb-upload-result")
+    result = upload(page, src, "没有加入新文件")
+    assert f"{UPLOAD_NAME}：内容与已收录的文件 qinglan-firefly 相同，未重复加入" in result
 
 
 def test_second_start_uses_the_saved_index(browser, server, kb_root):
