@@ -585,7 +585,8 @@ class Embedder:
                                            convert_to_numpy=True, show_progress_bar=False)
         return np.asarray(vecs, dtype=np.float32).reshape(len(texts), self.dim)
 
-    def encode_documents(self, texts: list[str], show_progress: bool = True) -> np.ndarray:
+    def encode_documents(self, texts: list[str], show_progress: bool = True, progress=None) -> np.ndarray:
+        """progress: optional callable(done, total) after each batch, for the app's progress bar."""
         texts = list(texts)
         keys = [cache_key(self.model_id, t) for t in texts]
         with self._lock:
@@ -605,6 +606,8 @@ class Embedder:
                         self.cache.add(mk[i:i + self.batch_size], np.asarray(vecs, dtype=np.float32))
                         self.encoded_count += len(batch)
                         bar.update(len(batch))
+                        if progress is not None:
+                            progress(bar.n, len(mt))
                 finally:
                     bar.close()
                     self.cache.save()  # keep what was encoded even if interrupted

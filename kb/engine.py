@@ -33,8 +33,8 @@ class _LazyEmbedder:
     def encode_queries(self, texts):
         return self.get().encode_queries(texts)
 
-    def encode_documents(self, texts, show_progress=True):
-        return self.get().encode_documents(texts, show_progress=show_progress)
+    def encode_documents(self, texts, show_progress=True, progress=None):
+        return self.get().encode_documents(texts, show_progress=show_progress, progress=progress)
 
     @property
     def model_id(self):

@@ -171,7 +171,10 @@ def build(settings: Settings, embedder, progress=None) -> IndexData:
         raise IndexCorrupt(settings.corpus_dir, "no readable documents in the corpus folder") from None
     report(0.1, f"向量化 {len(passages)} 个段落")
     texts = [p.index_text() for p in passages]
-    vectors = np.asarray(embedder.encode_documents(texts, show_progress=True), dtype=np.float32)
+    vectors = np.asarray(embedder.encode_documents(
+        texts, show_progress=True,
+        progress=lambda done, total: report(0.1 + 0.75 * done / total, f"向量化 {done}/{total} 个新段落"),
+    ), dtype=np.float32)
     report(0.85, "建立索引")
     dense = DenseIndex.build(vectors, settings.faiss_index)
     bm25 = Bm25Index.build(texts)

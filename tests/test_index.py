@@ -46,8 +46,12 @@ def test_stale_corpus_is_detected_and_only_changed_text_reembedded(built, fresh_
     doc.write_text(doc.read_text(encoding="utf-8") + "\n六、附则\n本方案由厦门市社区办负责解释，自发布之日起施行。\n", encoding="utf-8")
     reason = index_mod.staleness(fresh_settings)
     assert reason and "xiamen-pilot-plan.txt" in reason and "changed" in reason
-    eng = Engine.open(fresh_settings)
+    reports = []
+    eng = Engine.open(fresh_settings, progress=lambda frac, desc: reports.append((frac, desc)))
     encoded = eng.embedder.get().encoded_count
+    fracs = [f for f, _ in reports]
+    assert fracs == sorted(fracs) and fracs[-1] == 1.0
+    assert any(desc.startswith("向量化") and f"/{encoded} " in desc for _, desc in reports), reports
     assert 0 < encoded <= 3, f"only the changed passages should be embedded, got {encoded}"
     assert any("负责解释" in p.text for p in eng.passages)
     assert index_mod.staleness(fresh_settings) is None
