@@ -4,7 +4,8 @@ from __future__ import annotations
 import pandas as pd
 import gradio as gr
 
-from .render import filter_rows, parse_number, write_csv
+from .render import parse_number
+from .table import TablePage
 
 HEADERS = ["指标", "目标值", "单位", "期限", "文件", "地区", "章节", "原文"]
 
@@ -36,26 +37,27 @@ def chart_frame(targets, docs_by_id) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["文件", "目标值", "原文数值", "单位"])
 
 
-class TargetsPage:
-    def __init__(self, holder, export_dir):
-        self.holder = holder
-        self.export_dir = export_dir
+class TargetsPage(TablePage):
+    headers = HEADERS
+    csv_name = "targets.csv"
+    elem = "kb-target"
+    intro = "文件中写明的量化目标（如“到2025年……不少于5.5个”）。输入关键词筛选，多个词用空格分开。"
+    placeholder = "按指标、地区、期限或原文筛选，例如 托位"
+    noun, measure = "目标", "条"
+    widths = ["18%", "8%", "6%", "7%", "14%", "7%", "15%", "25%"]
+    max_height = 480
 
     def render(self) -> None:
-        gr.Markdown("文件中写明的量化目标（如“到2025年……不少于5.5个”）。输入关键词筛选，多个词用空格分开。")
-        with gr.Row():
-            self.query = gr.Textbox(placeholder="按指标、地区、期限或原文筛选，例如 托位", show_label=False, scale=4,
-                                    elem_id="kb-target-search")
-            self.download = gr.DownloadButton("导出 CSV", scale=1, elem_id="kb-target-csv", value=None)
-        self.count = gr.Markdown("", elem_id="kb-target-count")
-        self.table = gr.Dataframe(headers=HEADERS, value=[], interactive=False, wrap=True, elem_id="kb-target-table",
-                                  max_height=480, column_widths=["18%", "8%", "6%", "7%", "14%", "7%", "15%", "25%"])
+        self.render_table()
         gr.Markdown("#### 同一指标在不同文件中的目标")
         self.key = gr.Dropdown(choices=[], label="指标（出现在两个及以上文件中的）", elem_id="kb-target-key")
         self.plot = gr.BarPlot(value=None, x="文件", y="目标值", tooltip=["文件", "原文数值", "单位"],
                                elem_id="kb-target-plot", height=320, sort=None)
-        self.query.change(self.update, [self.query], [self.table, self.count, self.download])
         self.key.change(self.chart, [self.key], [self.plot])
+
+    @staticmethod
+    def items(engine) -> list:
+        return engine.targets
 
     @staticmethod
     def all_rows(engine) -> list[list[str]]:
@@ -66,19 +68,6 @@ class TargetsPage:
             out.append([t.indicator, t.value, t.unit, t.deadline, meta.title if meta else t.doc_id,
                         meta.region if meta else "", t.section, t.sentence.replace("\n", " ")])
         return out
-
-    def data(self, query) -> tuple[list[list[str]], str, str]:
-        """(filtered rows, count line, path of the CSV of those rows)."""
-        engine = self.holder.wait()
-        rows = filter_rows(self.all_rows(engine), query)
-        path = write_csv(self.export_dir / "targets.csv", HEADERS, rows)
-        total = len(engine.targets)
-        count = f"共 {total} 条目标" + (f"，筛选后 {len(rows)} 条" if (query or "").strip() else "")
-        return rows, count, str(path)
-
-    def update(self, query):
-        rows, count, path = self.data(query)
-        return gr.Dataframe(value=rows), count, gr.DownloadButton(value=path)
 
     def chart(self, key):
         engine = self.holder.wait()
