@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import threading
 from pathlib import Path
 
 from . import index as index_mod
 from .errors import FilterError, QueryError
-from .ingest import SUPPORTED, content_hash, read_text
+from .ingest import SUPPORTED, IngestError, content_hash, read_text
 from .search import Searcher
 from .settings import Settings
 from .types import Answer, DocMeta, Hit, Passage, Section
@@ -68,7 +69,8 @@ class Engine:
         self._docs = {d.meta.doc_id: d for d in data.docs}
         self.searcher = Searcher(data.passages, data.bm25, data.dense, self.embedder,
                                  self.settings.bm25_weight, self.settings.dense_weight, self.settings.rrf_k)
-        self._targets = None
+        self._targets = None  # derived from the index; computed on first use
+        self._tasks = None
 
     def refresh(self, progress=None) -> str | None:
         """Rebuild when corpus/ or the settings changed; returns the reason, or None if up to date."""
@@ -113,6 +115,8 @@ class Engine:
     @property
     def tasks(self) -> list[dict]:
         """Every task with a responsibility clause, from the same parsed clauses the answers use."""
+        if self._tasks is not None:
+            return self._tasks
         from .chunking import task_segments
 
         out = []
@@ -126,6 +130,7 @@ class Engine:
                     "lead": clause.lead, "partners": clause.partners, "clause": clause.text,
                     "start": s, "end": e,
                 })
+        self._tasks = out
         return out
 
     @property
@@ -190,9 +195,6 @@ class Engine:
 
         Returns (doc ids added, warnings). A file whose content is already indexed is not added.
         """
-        from .ingest import IngestError
-        import re
-
         corpus = self.settings.corpus_dir
         known = {d.meta.content_hash: d.meta.doc_id for d in self.data.docs}
         added, warnings = [], []
