@@ -134,6 +134,16 @@ def markdown(result: dict) -> str:
             out += [table(["type", "value", "count / n", "missing a string"],
                           [[t, v["value"], f"{v['count']} / {v['n']}", " ".join(v["no"]) or "–"]
                            for t, v in by_type.items()]), ""]
+        if answers.get("complete"):
+            c = answers["complete"]
+            out += [f"Answers complete (every asked key string, all types): {c['value']} ({c['count']} / {c['n']}).", ""]
+        personas = answers.get("by_persona") or {}
+        if len(personas) > 1 or "untagged" not in personas:
+            keys = ("complete", "false_abstention", "abstention")
+            out += ["By persona:", ""]
+            out += [table(["persona"] + list(keys),
+                          [[p] + [f"{m[k]['value']} ({m[k]['count']}/{m[k]['n']})" if k in m else "–" for k in keys]
+                           for p, m in personas.items()]), ""]
         out += [f"Answer latency: p50 {answers['latency_ms']['p50']:.1f} ms, p95 {answers['latency_ms']['p95']:.1f} ms.", ""]
         failures = [("Wrong responsibility answers", answers["responsibility_accuracy"]["no"]),
                     ("Target answers without the figure", answers["target_accuracy"]["no"]),

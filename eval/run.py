@@ -100,6 +100,7 @@ def evaluate_answers(eng, rows: list[dict], quiet: bool = False) -> tuple[dict, 
     rates = {k: M.Rate() for k in ("responsibility_accuracy", "target_accuracy", "target_accuracy_with_deadline",
                                    "abstention", "false_abstention")}
     by_type: dict[str, M.Rate] = defaultdict(M.Rate)
+    complete, by_persona = M.Rate(), defaultdict(lambda: defaultdict(M.Rate))
     latency, detail, errors = [], {}, []
     for row in _tqdm(rows, "ask", quiet):
         qid, typ, gold = row["id"], qtype(row), row.get("answer", [])
@@ -112,14 +113,19 @@ def evaluate_answers(eng, rows: list[dict], quiet: bool = False) -> tuple[dict, 
             errors.append(f"{qid}: {type(exc).__name__}: {exc}")
             text, abstained, detail[qid] = "", False, {"abstained": False, "qtype": "", "text": f"(error: {exc})"}
         latency.append((time.perf_counter() - t0) * 1000)
+        persona = by_persona[row.get("persona") or "untagged"]
         if not answerable(row):
             rates["abstention"].add(abstained, qid)
+            persona["abstention"].add(abstained, qid)
             continue
         rates["false_abstention"].add(abstained, qid)
+        persona["false_abstention"].add(abstained, qid)
         if not gold:
             continue
         ok = M.all_present(text, gold)
         by_type[typ].add(ok, qid)
+        complete.add(ok, qid)
+        persona["complete"].add(ok, qid)
         detail[qid]["all_answer_strings"] = ok
         detail[qid]["missing"] = [g for g in gold if not M.contains(text, g)]
         if typ == "responsibility":
@@ -130,6 +136,8 @@ def evaluate_answers(eng, rows: list[dict], quiet: bool = False) -> tuple[dict, 
             detail[qid]["figure"] = M.target_correct(text, gold)
     out = {k: r.to_dict() for k, r in rates.items()}
     out["all_answer_strings_by_type"] = {t: r.to_dict() for t, r in sorted(by_type.items())}
+    out["complete"] = complete.to_dict()  # answers that contain every asked key string, all types
+    out["by_persona"] = {p: {k: r.to_dict() for k, r in sorted(m.items())} for p, m in sorted(by_persona.items())}
     out["latency_ms"] = {"p50": M.percentile(latency, 50), "p95": M.percentile(latency, 95), "n": len(latency)}
     out["errors"] = errors
     return out, detail

@@ -16,7 +16,11 @@ if __package__ in (None, ""):  # run as a file: make `eval` and `kb` importable
 
 from eval.metrics import Gold, contains, find_all, locate, norm  # noqa: E402
 
-TYPES = ("responsibility", "target", "measures", "definition", "paraphrase", "comparison", "unanswerable")
+TYPES = ("responsibility", "target", "measures", "definition", "paraphrase", "comparison", "unanswerable",
+         # question shapes added for the blind set (issue 8): several questions in one, two named documents,
+         # all tasks of one unit, what is due by a date, the document itself (issuer, 文号, date)
+         "multipart", "crossdoc", "unit", "deadline", "document")
+PERSONAS = ("resident", "newcomer", "official")
 EVIDENCE_CHARS = (15, 80)
 LIST_FIELDS = ("docs", "evidence", "answer")
 
@@ -71,6 +75,9 @@ def check(rows: list[dict], doc_texts: dict[str, str]) -> tuple[list[str], list[
         typ = r.get("type")
         if typ is not None and typ not in TYPES:
             errors.append(f"{where}: unknown type {typ!r}; types: {', '.join(TYPES)}")
+        persona = r.get("persona")
+        if persona is not None and persona not in PERSONAS:
+            errors.append(f"{where}: unknown persona {persona!r}; personas: {', '.join(PERSONAS)}")
         bad_field = False
         for key in LIST_FIELDS:
             v = r.get(key, [])
