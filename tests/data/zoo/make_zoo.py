@@ -173,10 +173,10 @@ def write_pdf(path: Path, blocks: list, doc: dict) -> None:
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
     from xml.sax.saxutils import escape
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    body = ParagraphStyle("b", fontName="STSong-Light", fontSize=12, leading=20, wordWrap="CJK",
-                          firstLineIndent=24)
+    body = ParagraphStyle("b", fontName="STSong-Light", fontSize=15, leading=28, wordWrap="CJK",
+                          firstLineIndent=30)
     plain = ParagraphStyle("p", parent=body, firstLineIndent=0)
-    title = ParagraphStyle("t", parent=body, fontSize=16, leading=26, alignment=1, firstLineIndent=0)
+    title = ParagraphStyle("t", parent=body, fontSize=20, leading=32, alignment=1, firstLineIndent=0)
     header = doc.get("pdf_header", doc["doc"]["title"])
 
     def furniture(canvas, _doc):
