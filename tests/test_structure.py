@@ -48,8 +48,11 @@ def test_run_in_headings_of_the_one_line_docx(parsed):
 def test_lead_and_partners(parsed):
     pd = parsed["putian-county-plan"]
     _, node = find(pd, "(一)充分发挥党建引领作用")
-    assert node.responsibility.lead[0] == "县委组织部"
-    assert node.responsibility.partners == ["各乡镇人民政府", "鲤城街道办事处"]
+    # "责任单位:县委组织部、…按职责分工负责,各乡镇人民政府、鲤城街道办事处落实": no unit is called 牵头
+    # (GENRE.md), so every unit is a partner, in the order written.
+    assert node.responsibility.lead == []
+    assert node.responsibility.partners[0] == "县委组织部"
+    assert node.responsibility.partners[-2:] == ["各乡镇人民政府", "鲤城街道办事处"]
     _, node = find(pd, "7.健全社会工作和志愿服务体系")
     assert node.responsibility.lead == ["县民政局"]  # "县民政局牵头负责"
     hs = parsed["hengshui-plan"]
@@ -110,6 +113,7 @@ def test_passages_never_span_two_tasks(parsed):
 
 
 def test_unit_parsing_and_numbers():
-    assert _parse_units("县民政局、卫健局等按职责分工负责") == (["县民政局", "卫健局"], [])
+    # 按职责分工负责 names responsible units, not a 牵头 unit
+    assert _parse_units("县民政局、卫健局等按职责分工负责") == ([], ["县民政局", "卫健局"])
     assert _parse_units("市民政局牵头,市财政局配合") == (["市民政局"], ["市财政局"])
     assert cn_to_int("十二") == 12 and cn_to_int("二十") == 20 and cn_to_int("七") == 7

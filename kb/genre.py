@@ -1,0 +1,88 @@
+"""The genre table (kb/data/genre.toml) loaded once and compiled: heading markers, labels, unit words."""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+GENRE_FILE = Path(__file__).resolve().parent / "data" / "genre.toml"
+CN_DIGITS = "零〇一二两三四五六七八九"
+CN_NUMERAL = "[一二三四五六七八九十百零〇两]{1,4}"
+CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+PAREN_CN = "㈠㈡㈢㈣㈤㈥㈦㈧㈨㈩"
+
+
+@dataclass(frozen=True)
+class Marker:
+    series: str
+    rank: int
+    kind: str
+    rx: re.Pattern
+
+
+@dataclass(frozen=True)
+class Genre:
+    markers: tuple[Marker, ...]
+    box_item_rank: int
+    md_rank_per_hash: int
+    labels: dict  # label -> lead | partner | listed | deadline
+    label_rx: re.Pattern
+    first_is_lead: re.Pattern
+    blanket: re.Pattern
+    unit_suffixes: tuple[str, ...]
+    unit_prefixes: tuple[str, ...]
+    unit_strip_lead: tuple[str, ...]
+    unit_strip_tail: tuple[str, ...]
+    deadlines: tuple[re.Pattern, ...]
+    phase: re.Pattern
+
+
+@lru_cache(maxsize=1)
+def genre() -> Genre:
+    d = tomllib.loads(GENRE_FILE.read_text(encoding="utf-8"))
+    markers = tuple(Marker(m["series"], int(m["rank"]), m["kind"], re.compile(m["pattern"].replace("{N}", CN_NUMERAL)))
+                    for m in d["marker"])
+    labels, r, dl = dict(d["labels"]), d["responsibility"], d["deadlines"]
+    label_rx = re.compile("(?:" + "|".join(map(re.escape, sorted(labels, key=len, reverse=True))) + r")[ ]*[:：]")
+    return Genre(
+        markers=markers, box_item_rank=int(d["box"]["item_rank"]),
+        md_rank_per_hash=int(d["markdown"]["rank_per_hash"]),
+        labels=labels, label_rx=label_rx,
+        first_is_lead=re.compile(r["first_is_lead"]), blanket=re.compile(r["blanket"]),
+        unit_suffixes=tuple(sorted(r["unit_suffixes"], key=len, reverse=True)),
+        unit_prefixes=tuple(r["unit_prefixes"]),
+        unit_strip_lead=tuple(sorted(r["unit_strip_lead"], key=len, reverse=True)),
+        unit_strip_tail=tuple(sorted(r["unit_strip_tail"], key=len, reverse=True)),
+        deadlines=tuple(re.compile(p) for p in dl["patterns"]),
+        phase=re.compile(dl["phase"]),
+    )
+
+
+def cn_to_int(s: str) -> int:
+    """一 → 1, 十二 → 12, 二十三 → 23, 一百零五 → 105, 12 → 12, ① → 1, ㈢ → 3; 0 when not a number."""
+    s = s.strip()
+    if not s:
+        return 0
+    if s.isdigit() and s.isascii():
+        return int(s)
+    if len(s) == 1 and s in CIRCLED:
+        return CIRCLED.index(s) + 1
+    if len(s) == 1 and s in PAREN_CN:
+        return PAREN_CN.index(s) + 1
+    digit = {c: i for i, c in enumerate("零一二三四五六七八九")}
+    digit.update({"〇": 0, "两": 2})
+    total, cur = 0, 0
+    for ch in s:
+        if ch in digit:
+            cur = digit[ch]
+        elif ch == "十":
+            total += (cur or 1) * 10
+            cur = 0
+        elif ch == "百":
+            total += (cur or 1) * 100
+            cur = 0
+        else:
+            return 0
+    return total + cur
