@@ -107,7 +107,7 @@ def test_passages_never_span_two_tasks(parsed):
                     assert not pd.text[c.end:p.end].strip(), f"{p.pid} runs past the clause ending at {c.end}"
         meal = [p for p in passages if "助餐服务" in p.text and p.doc_id == "putian-county-plan"]
         if meal:
-            assert meal[0].lead_units[0] == "县民政局"
+            assert meal[0].units[0] == "县民政局"  # a 责任单位 list without 牵头: partners
             same_task = [p for p in passages if p.task_id == meal[0].task_id]
             assert any(p.responsibility and p.responsibility in p.text for p in same_task)
 
