@@ -5,6 +5,7 @@ import hashlib
 import io
 import json
 import logging
+import re
 import unicodedata
 from pathlib import Path
 
@@ -39,31 +40,221 @@ def decode_bytes(data: bytes, name: str = "") -> str:
     return str(best)
 
 
+def table_row(cells: list[str]) -> str:
+    """One table row as one line, `| cell | cell |`: the form the structure parser reads as a table row."""
+    cells = [" ".join(c.replace("|", "｜").split()) for c in cells]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _docx_rows(table) -> list[str]:
+    rows = []
+    for row in table.rows:
+        cells, seen = [], set()
+        for cell in row.cells:  # a horizontally merged cell comes once per grid column: show it once
+            if id(cell._tc) in seen:
+                continue
+            seen.add(id(cell._tc))
+            # vertically merged cells return the top cell, so its text is repeated on every row it spans
+            inner = [p.text for p in cell.paragraphs] + ["；".join(_docx_rows(t)) for t in cell.tables]
+            cells.append(" ".join(x.strip() for x in inner if x.strip()))
+        if any(cells):
+            rows.append(table_row(cells))
+    return rows
+
+
 def _read_docx(data: bytes) -> str:
     import docx
 
     d = docx.Document(io.BytesIO(data))
-    parts = [p.text for p in d.paragraphs]
-    for table in d.tables:  # tables come after the body: their rows read as lines
-        for row in table.rows:
-            parts.append(" ".join(c.text.strip() for c in row.cells))
+    numbering = _DocxNumbering(d)
+    parts: list[str] = []
+    for block in d.iter_inner_content():  # paragraphs and tables in document order
+        if hasattr(block, "rows"):
+            parts.extend(_docx_rows(block))
+        else:
+            parts.append(numbering.label(block) + block.text)
     return "\n".join(parts)
+
+
+CN_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_number(n: int) -> str:
+    """1 -> 一, 11 -> 十一, 23 -> 二十三 (as headings are numbered)."""
+    if n < 10:
+        return CN_DIGITS[n]
+    if n < 20:
+        return "十" + (CN_DIGITS[n % 10] if n % 10 else "")
+    if n < 100:
+        return CN_DIGITS[n // 10] + "十" + (CN_DIGITS[n % 10] if n % 10 else "")
+    return str(n)
+
+
+class _DocxNumbering:
+    """Word list numbering (numbering lives in list formatting, not in the text): render the label
+    (`一、`, `（一）`, `1.`) a paragraph shows in Word, so headings numbered by a list keep their markers."""
+
+    FORMATS = {
+        "decimal": str,
+        "chineseCounting": chinese_number, "chineseCountingThousand": chinese_number,
+        "ideographTraditional": lambda n: "甲乙丙丁戊己庚辛壬癸"[(n - 1) % 10],
+        "decimalEnclosedCircle": lambda n: chr(0x2460 + n - 1) if 1 <= n <= 20 else str(n),
+        "decimalEnclosedCircleChinese": lambda n: chr(0x2460 + n - 1) if 1 <= n <= 20 else str(n),
+        "decimalFullWidth": lambda n: "".join(chr(ord(c) + 0xFEE0) for c in str(n)),
+        "lowerLetter": lambda n: chr(ord("a") + (n - 1) % 26), "upperLetter": lambda n: chr(ord("A") + (n - 1) % 26),
+        "lowerRoman": lambda n: _roman(n).lower(), "upperRoman": lambda n: _roman(n),
+    }
+
+    def __init__(self, document):
+        self.levels: dict[tuple[str, int], tuple[str, str, int]] = {}  # (numId, ilvl) -> (format, text, start)
+        self.counters: dict[str, list[int]] = {}
+        try:
+            part = document.part.numbering_part
+        except (NotImplementedError, KeyError, AttributeError):
+            return
+        root = part.element
+        ns = root.nsmap.get("w") or "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+        w = lambda tag: f"{{{ns}}}{tag}"
+        abstract = {}
+        for a in root.iter(w("abstractNum")):
+            lv = {}
+            for lvl in a.iter(w("lvl")):
+                fmt = lvl.find(w("numFmt"))
+                txt = lvl.find(w("lvlText"))
+                start = lvl.find(w("start"))
+                lv[int(lvl.get(w("ilvl"), "0"))] = (
+                    fmt.get(w("val")) if fmt is not None else "decimal",
+                    txt.get(w("val")) if txt is not None else "",
+                    int(start.get(w("val"))) if start is not None else 1,
+                )
+            abstract[a.get(w("abstractNumId"))] = lv
+        for num in root.iter(w("num")):
+            ref = num.find(w("abstractNumId"))
+            if ref is not None:
+                for ilvl, spec in abstract.get(ref.get(w("val")), {}).items():
+                    self.levels[(num.get(w("numId")), ilvl)] = spec
+        self.ns = ns
+
+    def label(self, paragraph) -> str:
+        if not self.levels:
+            return ""
+        ppr = paragraph._p.pPr
+        num_pr = ppr.numPr if ppr is not None else None
+        if num_pr is None or num_pr.numId is None:
+            return ""
+        num_id = str(num_pr.numId.val)
+        ilvl = int(num_pr.ilvl.val) if num_pr.ilvl is not None else 0
+        if (num_id, ilvl) not in self.levels:
+            return ""
+        counters = self.counters.setdefault(num_id, [])
+        while len(counters) <= ilvl:
+            counters.append(0)
+        del counters[ilvl + 1:]  # a higher level restarts the lower ones
+        counters[ilvl] += 1
+        fmt, text, _ = self.levels[(num_id, ilvl)]
+        if fmt in ("none", "bullet") or not text:
+            return ""
+
+        def value(m):
+            lv = int(m.group(1)) - 1
+            f, _, start = self.levels.get((num_id, lv), ("decimal", "", 1))
+            n = (counters[lv] if lv < len(counters) else 1) + start - 1
+            return self.FORMATS.get(f, str)(n)
+
+        return re.sub(r"%(\d)", value, text)
+
+
+def _roman(n: int) -> str:
+    out = ""
+    for v, s in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
+                 (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+        while n >= v:
+            out, n = out + s, n - v
+    return out
+
+
+PAGE_BREAK = "\f"  # between PDF pages, so cleaning can find running headers and footers
 
 
 def _read_pdf(data: bytes) -> str:
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(data))
-    return "\n".join((page.extract_text() or "") for page in reader.pages)
+    return PAGE_BREAK.join((page.extract_text() or "") for page in reader.pages)
+
+
+# Elements whose text starts a new line; everything else is inline (a <span> or <a> mid-sentence).
+HTML_BLOCKS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table", "section",
+               "article", "dd", "dt", "dl", "blockquote", "pre", "hr", "center", "form", "aside", "main", "body"}
+
+
+def _html_table_rows(table) -> list[str]:
+    """An HTML table as `| cell |` lines; rowspan cells repeat on the rows they span, colspan ones show once."""
+    rows, pending = [], {}  # pending: column -> (text, rows left)
+    for tr in table.find_all("tr"):
+        if tr.find_parent("table") is not table:
+            continue
+        cells, col = [], 0
+        for td in tr.find_all(["td", "th"], recursive=False):
+            while col in pending:
+                text, left = pending.pop(col)
+                cells.append(text)
+                if left > 1:
+                    pending[col] = (text, left - 1)
+                col += 1
+            text = " ".join(td.get_text(" ").split())
+            try:
+                span_r, span_c = int(td.get("rowspan", 1)), int(td.get("colspan", 1))
+            except ValueError:
+                span_r, span_c = 1, 1
+            cells.append(text)
+            if span_r > 1:
+                for c in range(col, col + max(span_c, 1)):
+                    pending[c] = (text, span_r - 1) if c == col else ("\0", span_r - 1)
+            col += max(span_c, 1)
+        while col in pending:
+            text, left = pending.pop(col)
+            cells.append(text)
+            if left > 1:
+                pending[col] = (text, left - 1)
+            col += 1
+        cells = [c for c in cells if c != "\0"]
+        if any(cells):
+            rows.append(table_row(cells))
+    return rows
+
+
+def _link_heavy(el) -> bool:
+    """Navigation menus and link lists: three or more links making up most of a short block's text."""
+    links = el.find_all("a")
+    if len(links) < 3:
+        return False
+    text = "".join(el.get_text("").split())
+    link_text = sum(len("".join(a.get_text("").split())) for a in links)
+    return len(text) <= 300 and link_text >= 0.7 * max(len(text), 1)
 
 
 def _read_html(data: bytes) -> str:
-    from bs4 import BeautifulSoup
+    from bs4 import BeautifulSoup, NavigableString
 
     soup = BeautifulSoup(decode_bytes(data), "lxml")
-    for tag in soup(["script", "style", "nav", "header", "footer", "noscript", "iframe"]):
+    for tag in soup(["script", "style", "nav", "header", "footer", "noscript", "iframe", "head", "button", "select"]):
         tag.decompose()
-    return soup.get_text("\n")
+    for el in soup.find_all(["div", "ul", "ol", "p", "span", "td"]):
+        if not el.decomposed and not el.find("table") and _link_heavy(el):
+            el.decompose()
+    for node in soup.find_all(string=True):
+        # a line break in the HTML source is whitespace, not a paragraph: paragraphs are the block elements
+        if type(node) is NavigableString and "\n" in node and node.parent is not None and node.parent.name != "pre":
+            node.replace_with(NavigableString(re.sub(r"[ \t\r]*\n\s*", "", str(node))))
+    for table in soup.find_all("table"):
+        if table.find_parent("table") is None and table.parent is not None:
+            table.replace_with(NavigableString("\n" + "\n".join(_html_table_rows(table)) + "\n"))
+    for el in soup.find_all(True):
+        if el.name in HTML_BLOCKS:
+            el.insert_before(NavigableString("\n"))
+            el.insert_after(NavigableString("\n"))
+    return soup.get_text("")
 
 
 def read_text(path: Path) -> str:

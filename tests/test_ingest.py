@@ -34,7 +34,7 @@ def test_docx(tmp_path):
     t.cell(0, 0).text, t.cell(0, 1).text = "托位数", "5.5个"
     d.save(tmp_path / "plan.docx")
     text = read_text(tmp_path / "plan.docx")
-    assert "一、指导思想" in text and "托位数 5.5个" in text
+    assert "一、指导思想" in text and "| 托位数 | 5.5个 |" in text
 
 
 def test_html(tmp_path):
