@@ -20,6 +20,7 @@ class Marker:
     rank: int
     kind: str
     rx: re.Pattern
+    holds_items: bool = False
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,10 @@ class Genre:
     unit_prefixes: tuple[str, ...]
     unit_strip_lead: tuple[str, ...]
     unit_strip_tail: tuple[str, ...]
+    not_units: frozenset
+    shared_suffixes: tuple[str, ...]
+    level_words: tuple[str, ...]
+    duty_verbs: tuple[str, ...]
     deadlines: tuple[re.Pattern, ...]
     phase: re.Pattern
 
@@ -42,7 +47,8 @@ class Genre:
 @lru_cache(maxsize=1)
 def genre() -> Genre:
     d = tomllib.loads(GENRE_FILE.read_text(encoding="utf-8"))
-    markers = tuple(Marker(m["series"], int(m["rank"]), m["kind"], re.compile(m["pattern"].replace("{N}", CN_NUMERAL)))
+    markers = tuple(Marker(m["series"], int(m["rank"]), m["kind"], re.compile(m["pattern"].replace("{N}", CN_NUMERAL)),
+                           bool(m.get("holds_items", False)))
                     for m in d["marker"])
     labels, r, dl = dict(d["labels"]), d["responsibility"], d["deadlines"]
     label_rx = re.compile("(?:" + "|".join(map(re.escape, sorted(labels, key=len, reverse=True))) + r")[ ]*[:：]")
@@ -55,6 +61,8 @@ def genre() -> Genre:
         unit_prefixes=tuple(r["unit_prefixes"]),
         unit_strip_lead=tuple(sorted(r["unit_strip_lead"], key=len, reverse=True)),
         unit_strip_tail=tuple(sorted(r["unit_strip_tail"], key=len, reverse=True)),
+        not_units=frozenset(r["not_units"]), shared_suffixes=tuple(r["shared_suffixes"]),
+        level_words=tuple(r["level_words"]), duty_verbs=tuple(r["duty_verbs"]),
         deadlines=tuple(re.compile(p) for p in dl["patterns"]),
         phase=re.compile(dl["phase"]),
     )

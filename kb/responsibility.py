@@ -29,7 +29,8 @@ def is_unit(u: str) -> bool:
     return core.endswith(g.unit_suffixes) or u.endswith(g.unit_suffixes) or core.startswith(g.unit_prefixes)
 
 
-def _strip(u: str) -> str:
+def _strip(u: str, keep_shared: bool = False) -> str:
+    """u without leading 由/会同 … and trailing 等/负责/配合 …; keep_shared keeps 「等部门」 for _shared."""
     g = genre()
     u = u.strip(" 。.、,，:：")
     changed = True
@@ -39,6 +40,8 @@ def _strip(u: str) -> str:
             if u.startswith(w) and len(u) > len(w) + 1:
                 u, changed = u[len(w):], True
         for w in g.unit_strip_tail:
+            if keep_shared and w.endswith(g.shared_suffixes):
+                continue
             if u.endswith(w) and len(u) > len(w) + 1:
                 u, changed = u[:-len(w)], True
         u = u.strip(" 。.、,，:：")
@@ -66,11 +69,32 @@ def _top_level_split(s: str, rx: re.Pattern) -> list[str]:
     return out
 
 
+def _shared(parts: list[str]) -> list[str]:
+    """「市、区民政部门」 stays one name; 「市财政、住房城乡建设等部门」 → 市财政部门, 市住房城乡建设部门."""
+    g = genre()
+    joined: list[str] = []
+    for p in parts:
+        if joined and joined[-1].strip() in g.level_words:
+            joined[-1] = joined[-1].strip() + "、" + p.strip()
+        else:
+            joined.append(p)
+    if len(joined) >= 2:
+        last = _strip(joined[-1])
+        m = re.match(rf"(.+?)等?({'|'.join(map(re.escape, g.shared_suffixes))})$", joined[-1].strip())
+        if m and not any(is_unit(_strip(p)) for p in joined[:-1]):
+            suffix = m.group(2)
+            names = [_strip(p) + suffix for p in joined[:-1]] + [_strip(m.group(1)) + suffix]
+            lv = next((w for w in sorted(g.level_words, key=len, reverse=True) if names[0].startswith(w)), "")
+            return [n if not lv or n.startswith(lv) else lv + n for n in names]
+        del last
+    return joined
+
+
 def split_units(s: str) -> list[str]:
     """「市民政局、市财政局和市自然资源和规划局等按职责分工负责」 → the unit names as written."""
-    s = _strip(s)
+    s = _strip(s, keep_shared=True)
     units: list[str] = []
-    for part in _top_level_split(s, UNIT_SEP):
+    for part in _shared(_top_level_split(s, UNIT_SEP)):
         part = _strip(part)
         if not part:
             continue
@@ -82,7 +106,7 @@ def split_units(s: str) -> list[str]:
                 pieces = [left] + split_units(right)
                 break
         units += [p for p in pieces if p]
-    return list(dict.fromkeys(u for u in units if len(u) <= 30))
+    return list(dict.fromkeys(u for u in units if len(u) <= 30 and u not in genre().not_units))
 
 
 def _parse_units(body: str) -> tuple[list[str], list[str]]:
@@ -212,10 +236,14 @@ PROSE = [
     # X、Y按职责分工负责 / X负责落实
     re.compile(rf"(?P<partners>{UNITS})(?:等)?(?:按职责分工负责|按照职责分工负责|按各自职责负责|按照各自职责负责|负责落实|共同负责|分工负责)"),
     # X会同Y…
-    re.compile(rf"(?P<partners>{UNITS})会同(?P<more>{UNITS})(?=[，,。；;\u4e00-\u9fff])"),
+    re.compile(rf"(?P<partners>{UNITS})会同(?P<more>[^。；;，,]{{2,40}})"),
 ]
-# Regulations: 「市建设行政主管部门负责全市…」 — a unit as the subject of 负责, anywhere in an article.
-DUTY = re.compile(rf"(?P<partners>{UNITS})(?:按照各自职责|按照职责分工|依照各自职责|依据职责|在各自职责范围内|依法)?(?:共同)?负责")
+# Regulations: 「市建设行政主管部门负责全市…」, 「建设单位应当…」 — units as the subject of a duty sentence
+# (verbs in genre.toml duty_verbs), with the units it 会同; and 「由X责令…」.
+def _duty_rx() -> list[re.Pattern]:
+    verbs = "|".join(map(re.escape, genre().duty_verbs))
+    return [re.compile(rf"(?P<partners>{UNITS})(?=(?:{verbs}))(?:应当)?(?:会同(?P<more>[^。；;，,]{{2,40}}))?"),
+            re.compile(rf"由(?P<partners>{UNITS})(?=责令|负责|组织|会同|依法|予以|给予|处以|作出)")]
 
 
 def _clause_starts(sent: str):
@@ -233,14 +261,16 @@ def prose_clause(text: str, s: int, e: int, duty: bool = False) -> Responsibilit
     """The first prose responsibility clause in the sentence text[s:e]."""
     sent = text[s:e]
     for at in _clause_starts(sent):
-        for rx in (PROSE + [DUTY]) if duty else PROSE:
+        for rx in (_duty_rx() + PROSE) if duty else PROSE:
+            if duty and at > 0 and rx.pattern.startswith("(?P<partners>"):
+                continue  # a duty's subject opens its sentence
             m = rx.match(sent, at)
             if not m:
                 continue
             lead = split_units(m.group("lead")) if "lead" in rx.groupindex else []
             partners = split_units(m.group("partners")) if m.groupdict().get("partners") else []
             if m.groupdict().get("more"):
-                more = split_units(m.group("more"))
+                more = split_units(re.split(r"编制|制定|建立|开展|做好|对|定期|组织|研究|推进|负责|共同|进行|实施|做好", m.group("more"))[0])
                 partners += [u for u in more if is_unit(u)]
             if lead and not _valid(lead):
                 continue

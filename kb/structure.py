@@ -30,6 +30,7 @@ class _Cand:
     rank: int
     series: str
     kind: str
+    holds_items: bool
     n: int | None  # None: not numbered (markdown, 附件 without a number)
     number: str  # the marker, normalised
 
@@ -58,7 +59,7 @@ def _candidates(text: str) -> list[_Cand]:
             n = cn_to_int(m.group("n")) if m.group("n") else None
             if n == 0:
                 continue
-            out.append(_Cand(m.start(), m.end(), mk.rank, mk.series, mk.kind, n, _norm_number(mk.series, m.group(0), n or 0)))
+            out.append(_Cand(m.start(), m.end(), mk.rank, mk.series, mk.kind, mk.holds_items, n, _norm_number(mk.series, m.group(0), n or 0)))
     # 附件: the last line naming an attachment is the attachment; earlier ones list it in the cover.
     atts = [c for c in out if c.kind == "attachment"]
     out = [c for c in out if c.kind != "attachment" or not any(a.number == c.number and a.pos > c.pos for a in atts)]
@@ -67,7 +68,7 @@ def _candidates(text: str) -> list[_Cand]:
         if any(c.pos == m.end() for c in out):
             continue
         h = len(m.group(1))
-        out.append(_Cand(m.start(), m.end(), h * g.md_rank_per_hash, f"md{h}", "heading", None, ""))
+        out.append(_Cand(m.start(), m.end(), h * g.md_rank_per_hash, f"md{h}", "heading", False, None, ""))
     out.sort(key=lambda c: (c.pos, c.rank))
     return out
 
@@ -133,6 +134,7 @@ def parse_sections(text: str) -> Section:
     g = genre()
     root = Section(heading="", level=0, start=0, end=len(text), body_start=0)
     stack: list[tuple[Section, int]] = [(root, 0)]  # (section, rank)
+    holder_rank = None  # rank of an open section whose numbered items are content (第X条)
     rank_of: dict = {}  # series -> rank, for resetting deeper numbering
     last: dict = {}  # last accepted number per series since its parent opened
     seen: dict = {}  # last number per series, never reset
@@ -142,6 +144,9 @@ def parse_sections(text: str) -> Section:
     for ci, c in enumerate(cands):
         if c.pos < last_heading_end:
             continue  # inside the previous heading's title
+        holder = next((r for n, r in stack if n.kind == "article"), None) if holder_rank is not None else None
+        if holder is not None and c.rank > holder and c.kind != "attachment":
+            continue  # （一）项 / 1.目 of an article
         box_open = any(n.kind == "box" for n, _ in stack)
         rank, key = c.rank, c.series
         if c.series == "arabic" and box_open:
@@ -178,6 +183,8 @@ def parse_sections(text: str) -> Section:
                        kind=kind, number=c.number, title=title)
         stack[-1][0].children.append(node)
         stack.append((node, rank))
+        if c.holds_items:
+            holder_rank = rank
         last_heading_end = tend
     while len(stack) > 1:
         stack.pop()[0].end = len(text)
