@@ -42,6 +42,9 @@ class Genre:
     duty_verbs: tuple[str, ...]
     deadlines: tuple[re.Pattern, ...]
     phase: re.Pattern
+    baseline_cues: tuple[str, ...] = ()
+    baseline_section_cues: tuple[str, ...] = ()
+    horizon: re.Pattern | None = None
 
 
 @lru_cache(maxsize=1)
@@ -65,6 +68,9 @@ def genre() -> Genre:
         level_words=tuple(r["level_words"]), duty_verbs=tuple(r["duty_verbs"]),
         deadlines=tuple(re.compile(p) for p in dl["patterns"]),
         phase=re.compile(dl["phase"]),
+        baseline_cues=tuple(d["targets"]["baseline_cues"]),
+        baseline_section_cues=tuple(d["targets"]["baseline_section_cues"]),
+        horizon=re.compile(d["targets"]["horizon"]),
     )
 
 

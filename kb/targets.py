@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from .genre import genre
 from .types import Section, Target
 
 UNITS = ("万平方米", "平方米", "万户", "万人", "万元", "人次", "个", "名", "人", "户", "元", "张", "所", "家", "处",
@@ -76,6 +77,18 @@ def _indicator_before(sentence: str, at: int) -> str:
     return head.strip(" ，,、.：:“”")[-40:]
 
 
+def _baseline(sentence: str, section: str) -> bool:
+    g = genre()
+    return any(c in sentence for c in g.baseline_cues) or any(c in section for c in g.baseline_section_cues)
+
+
+def _horizon(text: str, pos: int) -> str:
+    """The year of a paragraph that opens with 「到2025年，」, for its later sentences."""
+    para = text.rfind("\n", 0, pos) + 1
+    m = genre().horizon.match(text, para)
+    return f"{m.group(1)}年" if m and para < pos else ""
+
+
 def sentence_targets(doc_id: str, text: str, root: Section) -> list[Target]:
     out = []
     for s, e in _sentences(text, 0, len(text)):
@@ -84,12 +97,14 @@ def sentence_targets(doc_id: str, text: str, root: Section) -> list[Target]:
         while e > s and text[e - 1].isspace():
             e -= 1
         sent = text[s:e]
-        if "预期性" in sent or "约束性" in sent or len(sent) > 400:
+        if "预期性" in sent or "约束性" in sent or len(sent) > 400 or "|" in sent:
             continue  # table rows are read by table_targets
+        if _baseline(sent, _section_of(root, s)):
+            continue  # statistics of the past, not targets
         blocked = [(m.start(), m.end()) for m in YEAR_RANGE.finditer(sent)]
         blocked += [(m.start(), m.end()) for m in re.finditer(r"《[^》]*》", sent)]
         deadline = next((m.group(0).lstrip("到至在") for m in DEADLINE.finditer(sent)
-                         if not any(a <= m.start() < b for a, b in blocked)), "")
+                         if not any(a <= m.start() < b for a, b in blocked)), "") or _horizon(text, s)
         for m in FIGURE.finditer(sent):
             if any(a <= m.start() < b for a, b in blocked) or NOT_TARGET_AFTER.match(sent[m.end("num"):]):
                 continue
@@ -134,6 +149,8 @@ def table_targets(doc_id: str, text: str, root: Section) -> list[Target]:
             line = line.strip()
             if not line:
                 continue
+            if "|" in line:
+                continue  # `a | b | c` rows are read by pipe_table_targets
             if re.search(r"目标值|属性$", line):
                 cells = []  # header cells (指标 / 基期值 / 2025 目标值 / 属性)
                 continue
@@ -176,5 +193,41 @@ def _table_row(doc_id, text, root, cells, deadline) -> Target | None:
                   section=_section_of(root, start), key=indicator_key(indicator), source="table")
 
 
+PIPE_TARGET_COL = re.compile(r"目标")
+PIPE_NAME_COL = re.compile(r"指标|名称|项目")
+
+
+def pipe_table_targets(doc_id: str, text: str, root: Section) -> list[Target]:
+    """Indicator tables written as `指标 | 2020年基期值 | 2025年目标值 | 属性` lines: the target column's
+    figure of every row (the base-year column is a statistic, not a target)."""
+    out, col, name_col, deadline, pos = [], None, 0, "", 0
+    for line in text.split("\n"):
+        start, pos = pos, pos + len(line) + 1
+        if line.count("|") < 1 or not line.strip():
+            col = None
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        tcol = next((i for i, c in enumerate(cells) if PIPE_TARGET_COL.search(c) and len(c) <= 16), None)
+        if tcol is not None and any(PIPE_NAME_COL.search(c) for c in cells):
+            col, name_col = tcol, next(i for i, c in enumerate(cells) if PIPE_NAME_COL.search(c))
+            y = re.search(r"(20\d\d)", cells[tcol])
+            deadline = f"{y.group(1)}年" if y else ""
+            continue
+        if col is None or len(cells) <= max(col, name_col) or re.fullmatch(r"[-—: ]*", cells[col]):
+            continue
+        name, value = cells[name_col], cells[col]
+        num = re.search(r"\d+(?:\.\d+)?", value)
+        if not num or not name:
+            continue
+        unit_m = TABLE_UNIT.search(name)
+        unit = unit_m.group(1) if unit_m else re.sub(r"[\d.≥≤><%以上左右不少于低]+", "", value) or ("%" if "%" in value else "")
+        indicator = TABLE_UNIT.sub("", name).strip()
+        s, e = start + line.find(name), start + len(line.rstrip())
+        out.append(Target(doc_id=doc_id, indicator=indicator, value=value if value.endswith(unit) else value + unit,
+                          unit=unit, deadline=deadline, sentence=text[s:e], start=s, end=e,
+                          section=_section_of(root, s), key=indicator_key(indicator), source="table"))
+    return out
+
+
 def extract_targets(doc_id: str, text: str, root: Section) -> list[Target]:
-    return table_targets(doc_id, text, root) + sentence_targets(doc_id, text, root)
+    return table_targets(doc_id, text, root) + pipe_table_targets(doc_id, text, root) + sentence_targets(doc_id, text, root)
