@@ -26,7 +26,10 @@ def is_unit(u: str) -> bool:
     core = re.sub(r"[(（][^()（）]*[)）]$", "", u) or u  # 各区（功能区）, 统战部(民宗局)
     if re.search(r"[，。：:；;“”《》\d]", core):
         return False
-    return core.endswith(g.unit_suffixes) or u.endswith(g.unit_suffixes) or core.startswith(g.unit_prefixes)
+    if core.endswith(g.unit_suffixes) or u.endswith(g.unit_suffixes):
+        return True
+    # 各区（功能区）, 各乡镇: a short collective name, not a phrase (各项任务中排在第一位的…)
+    return core.startswith(g.unit_prefixes) and len(core) <= 8 and not re.search(r"[的中为在是项]", core)
 
 
 def _strip(u: str, keep_shared: bool = False) -> str:

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from .genre import PAREN_CN, cn_to_int, genre
-from .responsibility import (_parse_units, label_clauses, prose_clause, sentences,  # noqa: F401
+from .responsibility import (_parse_units, blanket_clauses, label_clauses, prose_clause, sentences,  # noqa: F401
                              states_first_is_lead, split_units)
 from .tables import table_clauses
 from .types import Responsibility, Section

@@ -10,6 +10,7 @@ import re
 import unicodedata
 
 from .genre import genre
+from .responsibility import blanket_clauses
 from .types import Responsibility, Section, Task
 
 HEADING_WORDS = 20  # an unheaded task paragraph is named by its first words
@@ -147,7 +148,8 @@ def build_tasks(text: str, root: Section, clauses: list[Responsibility]) -> list
         t.clause = (t.clause + "\n" if t.clause else "") + r.text
 
     # Blanket clauses: their units are partners of every later task in their section.
-    for b in (c for c in clauses if c.source == "blanket"):
+    # (read here from the text, not from the clause list, so passages are cut as before)
+    for b in blanket_clauses(text):
         scope = root
         for _p, n, _i in nodes:
             if n.level > 0 and n.start <= b.start < n.end:
