@@ -135,6 +135,20 @@ def write_text(path: Path, blocks: list, doc: dict) -> None:
     path.write_text(text.rstrip("\n") + "\n", encoding="utf-8")
 
 
+def _fix_zip_times(path: Path) -> None:
+    """Rewrite the .docx zip with fixed entry times (python-docx stamps the current time)."""
+    import io
+    import zipfile
+    src = zipfile.ZipFile(path)
+    items = [(i.filename, src.read(i.filename)) for i in src.infolist()]
+    src.close()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in items:
+            z.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
+    path.write_bytes(buf.getvalue())
+
+
 def write_docx(path: Path, blocks: list, doc: dict) -> None:
     import docx
     from docx.oxml.ns import qn
@@ -161,7 +175,12 @@ def write_docx(path: Path, blocks: list, doc: dict) -> None:
                 m = tbl.cell(r1, c1).merge(tbl.cell(r2, c2))
                 m.text = keep
     d.core_properties.title = doc["doc"]["title"]
+    # fixed timestamps so regenerating does not change the committed binary
+    import datetime
+    d.core_properties.created = d.core_properties.modified = datetime.datetime(2024, 1, 1)
+    d.core_properties.author = d.core_properties.last_modified_by = "zoo"
     d.save(str(path))
+    _fix_zip_times(path)
 
 
 def write_pdf(path: Path, blocks: list, doc: dict) -> None:
@@ -172,11 +191,13 @@ def write_pdf(path: Path, blocks: list, doc: dict) -> None:
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
     from xml.sax.saxutils import escape
+    from reportlab import rl_config
+    rl_config.invariant = 1  # no timestamp or random id: regenerating gives the same bytes
     pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    body = ParagraphStyle("b", fontName="STSong-Light", fontSize=12, leading=20, wordWrap="CJK",
-                          firstLineIndent=24)
+    body = ParagraphStyle("b", fontName="STSong-Light", fontSize=15, leading=28, wordWrap="CJK",
+                          firstLineIndent=30)
     plain = ParagraphStyle("p", parent=body, firstLineIndent=0)
-    title = ParagraphStyle("t", parent=body, fontSize=16, leading=26, alignment=1, firstLineIndent=0)
+    title = ParagraphStyle("t", parent=body, fontSize=20, leading=32, alignment=1, firstLineIndent=0)
     header = doc.get("pdf_header", doc["doc"]["title"])
 
     def furniture(canvas, _doc):
