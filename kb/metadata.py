@@ -25,7 +25,7 @@ ORG_END = re.compile(rf"(?:{_alt(DATA['org_suffixes'])})$")
 PLACE_SUFFIX = _alt(DATA["place_levels"])
 PLACE = re.compile(rf"(?:中共)?(?P<name>[{HAN}]{{1,10}}?)(?P<suffix>{PLACE_SUFFIX})")
 NOT_PLACES = set(DATA["not_places"])
-ETHNIC = re.compile(DATA["ethnic"] + "$")
+ETHNIC = re.compile(f"(?:{_alt(DATA['ethnic_groups'])})+$")
 NOTICE_KIND = _alt(DATA["notice_kinds"])
 TITLE_WORDS = re.compile(_alt(DATA["title_words"]))
 
@@ -221,7 +221,7 @@ def find_title(lines: list[str], filename: str = "") -> str:
         if m:
             return m.group(1)
     for line in head[:15]:
-        if (len(line) <= 60 and TITLE_WORDS.search(line) and not line.endswith(("。", ":", "：", "；"))
+        if (len(line) <= 60 and TITLE_WORDS.search(line) and not re.search(r"[。；;]", line) and not line.endswith((":", "："))
                 and not line.startswith("|") and not DOC_NUMBER.search(line) and not line.endswith("文件")
                 and not re.match(r"[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|第[一二三四五六七八九十]+[章条]", line)):
             return line
