@@ -54,7 +54,7 @@ DATA = tomllib.loads((Path(__file__).resolve().parent / "data" / "clean.toml").r
 
 def _any_line(patterns: list[str]) -> re.Pattern:
     """A whole line (not a `| table row |`) that matches any of the patterns."""
-    return _rx(rf"^[ ]*(?!\|)(?:{_line_alts(patterns)})[ ]*$", M)
+    return _rx(rf"^(?=[^\n]{{0,{DATA['furniture_max_chars']}}}$)[ ]*(?!\|)(?:{_line_alts(patterns)})[ ]*$", M)
 
 
 def _line_alts(patterns: list[str]) -> str:
@@ -81,6 +81,7 @@ PASSES: list[tuple[str, re.Pattern, str]] = [
     # citation databases add: whole lines, listed in kb/data/clean.toml.
     ("web furniture", _any_line(DATA["web_furniture"]), ""),
     ("citation boilerplate", _any_line(DATA["citation_boilerplate"]), ""),
+    ("inline boilerplate", _rx("|".join(f"(?:{p})" for p in DATA["inline_boilerplate"])), ""),
     # Markdown table rule lines (|---|:--:|) carry no text.
     ("markdown table rules", _rx(r"^[ ]*\|?[ ]*:?-{3,}:?[ ]*(?:\|[ ]*:?-{3,}:?[ ]*)*\|?[ ]*$", M), ""),
     ("table pipes", _rx(r"^[ |]*\|[ |]*$", M), ""),

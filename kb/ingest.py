@@ -20,7 +20,7 @@ NOT_DOCUMENTS = {MANIFEST, "README.md"}
 
 
 class IngestError(Exception):
-    """A file that cannot be read as a document; the message names it and says why."""
+    """A file that cannot be read as a document; the message (in Chinese, for users) names it and says why."""
 
 
 def decode_bytes(data: bytes, name: str = "") -> str:
@@ -36,7 +36,7 @@ def decode_bytes(data: bytes, name: str = "") -> str:
 
     best = from_bytes(data).best()
     if best is None:
-        raise IngestError(f"{name}: cannot detect the text encoding (not UTF-8, GBK/GB18030 or another known one)")
+        raise IngestError(f"{name}：无法识别文本编码（不是 UTF-8、GBK/GB18030 或其他常见编码）")
     return str(best)
 
 
@@ -261,10 +261,10 @@ def read_text(path: Path) -> str:
     """The text of one file, by its type; raises IngestError with a reason users can act on."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED:
-        raise IngestError(f"{path.name}: unsupported file type {suffix or '(none)'}; supported: {', '.join(sorted(SUPPORTED))}")
+        raise IngestError(f"{path.name}：不支持的文件类型 {suffix or '（无扩展名）'}，支持 {', '.join(sorted(SUPPORTED))}")
     data = path.read_bytes()
     if not data.strip():
-        raise IngestError(f"{path.name}: the file is empty")
+        raise IngestError(f"{path.name}：文件是空的")
     try:
         if suffix == ".docx":
             text = _read_docx(data)
@@ -277,12 +277,12 @@ def read_text(path: Path) -> str:
     except IngestError:
         raise
     except Exception as exc:  # broken zip/PDF structure etc.: the library's own words help most
-        raise IngestError(f"{path.name}: cannot be read as {suffix} ({type(exc).__name__}: {exc})") from exc
+        raise IngestError(f"{path.name}：文件已损坏或不是有效的 {suffix} 文件，无法读取（{type(exc).__name__}: {exc}）") from exc
     text = unicodedata.normalize("NFC", text)
     if not any("\u4e00" <= ch <= "\u9fff" or ch.isalnum() for ch in text):
-        raise IngestError(f"{path.name}: no text could be extracted (a scanned PDF needs OCR first)")
+        raise IngestError(f"{path.name}：没有提取到文字（扫描版 PDF 需要先做文字识别 OCR）")
     if text.count("\ufffd") > max(20, len(text) // 100):
-        raise IngestError(f"{path.name}: the text is garbled (many undecodable characters)")
+        raise IngestError(f"{path.name}：文字是乱码（大量无法解码的字符）")
     return text
 
 
@@ -310,8 +310,22 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     )
 
 
+def describe(text: str, filename: str, entry: dict | None = None) -> dict:
+    """A document's metadata: the manifest entry's values where it gives them, inferred from the text
+    for the rest (kb.metadata). An inferred value never replaces a manifest value."""
+    from .metadata import FIELDS, infer
+
+    entry = entry or {}
+    meta = {f: entry.get(f) or "" for f in FIELDS}
+    if not all(meta.values()):
+        guessed = infer(text, filename)
+        meta = {f: meta[f] or guessed.get(f, "") for f in FIELDS}
+    return meta
+
+
 def load_corpus(corpus_dir: Path) -> tuple[list[Document], list[str]]:
-    """Every readable document in corpus/, each once; plus warnings for what was skipped."""
+    """Every readable document in corpus/, each once; plus warnings (in Chinese, naming the file) for
+    what was skipped."""
     manifest = read_manifest(corpus_dir)
     docs: list[Document] = []
     warnings: list[str] = []
@@ -322,30 +336,21 @@ def load_corpus(corpus_dir: Path) -> tuple[list[Document], list[str]]:
         try:
             text = read_text(path)
         except IngestError as exc:
-            warnings.append(f"skipped {exc}")
+            warnings.append(f"已跳过 {exc}")
             continue
         except OSError as exc:
-            warnings.append(f"skipped {path.name}: {exc.strerror or exc}")
+            warnings.append(f"已跳过 {path.name}：无法读取（{exc.strerror or exc}）")
             continue
         h = content_hash(text)
         if h in seen:
-            warnings.append(f"skipped {path.name}: same content as {seen[h]} (indexed once)")
+            warnings.append(f"已跳过 {path.name}：内容与 {seen[h]} 相同（只收录一次）")
             continue
         seen[h] = path.name
         entry = manifest.get(path.name, {})
         doc_id = path.stem if path.stem not in ids else f"{path.stem}-{path.suffix.lstrip('.').lower()}"
         ids.add(doc_id)
-        meta = DocMeta(
-            doc_id=doc_id,
-            title=entry.get("title", ""),
-            issuer=entry.get("issuer", ""),
-            region=entry.get("region", ""),
-            level=entry.get("level", ""),
-            date=entry.get("date", ""),
-            doc_number=entry.get("doc_number", ""),
-            source_file=entry.get("source_file", path.name),
-            content_hash=h,
-        )
+        meta = DocMeta(doc_id=doc_id, **describe(text, path.name, entry),
+                       source_file=entry.get("source_file", path.name), content_hash=h)
         docs.append(Document(meta=meta, raw_text=text, path=str(path)))
     for w in warnings:
         log.warning(w)

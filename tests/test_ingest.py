@@ -74,11 +74,14 @@ def test_bad_files_are_skipped_and_the_rest_indexed(tmp_path):
     text = "\n".join(warnings)
     for name in ("broken.docx", "broken.pdf", "empty.txt", "notes.xyz"):
         assert name in text
-    assert "copy-gbk.txt: same content as xiamen-pilot-plan.txt" in text
-    # metadata: from the manifest where listed, else empty (the title is inferred later from the text)
+    assert "copy-gbk.txt：内容与 xiamen-pilot-plan.txt 相同" in text
+    assert "broken.docx：文件已损坏" in text and "empty.txt：文件是空的" in text and "notes.xyz：不支持的文件类型" in text
+    # metadata: from the manifest where listed, else inferred from the text
     meta = {d.doc_id: d.meta for d in docs}
     assert meta["zhuhai-plan"].doc_number == "珠民〔2023〕5号" and meta["zhuhai-plan"].level == "市"
-    assert meta["new-doc"].title == "" and meta["new-doc"].region == "" and meta["new-doc"].level == ""
+    assert meta["putian-county-plan"].region == "仙游（莆田）"  # the manifest's own form is kept
+    assert meta["new-doc"].title == "某区社区食堂建设方案"
+    assert meta["new-doc"].region == "" and meta["new-doc"].level == ""  # 某区 names no place
 
 
 def test_same_stem_different_types_get_distinct_ids(tmp_path):
@@ -86,3 +89,96 @@ def test_same_stem_different_types_get_distinct_ids(tmp_path):
     (tmp_path / "plan.md").write_text("乙方案\n内容二。", encoding="utf-8")
     docs, _ = load_corpus(tmp_path)
     assert sorted(d.doc_id for d in docs) == ["plan", "plan-txt"] or sorted(d.doc_id for d in docs) == ["plan", "plan-md"]
+
+
+def test_manifest_overrides_inferred_metadata_and_fills_the_gaps(tmp_path):
+    text = ("汐川县人民政府办公室文件\n汐政办发〔2024〕7号\n汐川县人民政府办公室关于印发汐川县助餐服务实施方案的通知\n"
+            "各乡镇人民政府：\n现印发给你们。\n汐川县人民政府办公室\n2024年5月9日\n汐川县助餐服务实施方案\n一、工作目标\n到2025年建成助餐点30个。")
+    (tmp_path / "a.txt").write_text(text, encoding="utf-8")
+    (tmp_path / "b.txt").write_text(text.replace("汐川", "溪口").replace("汐政", "溪政"), encoding="utf-8")
+    (tmp_path / "manifest.json").write_text(
+        '{"a.txt": {"title": "助餐方案", "region": "汐川县城", "date": ""}}', encoding="utf-8")
+    docs, _ = load_corpus(tmp_path)
+    a, b = sorted((d.meta for d in docs), key=lambda m: m.doc_id)
+    assert (a.title, a.region) == ("助餐方案", "汐川县城")  # given: kept
+    assert (a.date, a.doc_number, a.issuer, a.level) == ("2024-05-09", "汐政办发〔2024〕7号", "汐川县人民政府办公室", "县")
+    assert (b.region, b.level, b.doc_number) == ("溪口", "县", "溪政办发〔2024〕7号")
+    assert b.title == "溪口县人民政府办公室关于印发溪口县助餐服务实施方案的通知"
+
+
+def _docx_with_merged_table(path):
+    import docx
+
+    d = docx.Document()
+    d.add_paragraph("青川县社区助餐实施方案")
+    d.add_paragraph("一、重点任务")
+    t = d.add_table(rows=4, cols=4)
+    for c, h in enumerate(["序号", "工作任务", "牵头单位", "完成时限"]):
+        t.cell(0, c).text = h
+    for r, (task, when) in enumerate([("建设助餐点", "2024年底前"), ("发展送餐服务", "2025年底前")], start=1):
+        t.cell(r, 0).text, t.cell(r, 1).text, t.cell(r, 3).text = str(r), task, when
+    t.cell(1, 2).merge(t.cell(2, 2)).text = "县民政局"  # one 牵头单位 cell over two rows
+    title = t.cell(3, 0).merge(t.cell(3, 3))  # a row spanning all columns
+    title.text = "注：排在第一位的为牵头单位"
+    d.add_paragraph("二、保障措施")
+    d.save(path)
+
+
+def test_docx_tables_are_rows_in_document_order_with_merged_cells(tmp_path):
+    _docx_with_merged_table(tmp_path / "plan.docx")
+    lines = read_text(tmp_path / "plan.docx").split("\n")
+    assert lines[:2] == ["青川县社区助餐实施方案", "一、重点任务"]
+    assert lines[2] == "| 序号 | 工作任务 | 牵头单位 | 完成时限 |"
+    assert lines[3] == "| 1 | 建设助餐点 | 县民政局 | 2024年底前 |"
+    assert lines[4] == "| 2 | 发展送餐服务 | 县民政局 | 2025年底前 |"  # the merged cell on both rows
+    assert lines[5] == "| 注：排在第一位的为牵头单位 |"  # a cell spanning the row comes once
+    assert lines[6] == "二、保障措施"  # the paragraph after the table stays after it
+
+
+def test_docx_list_numbering_is_rendered(tmp_path):
+    """Headings numbered by Word's list formatting (一、 （一） 1.) keep their markers in the text."""
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    d = docx.Document()
+    numbering = d.part.numbering_part.element
+    numbering.append(parse_xml(
+        f'<w:abstractNum {nsdecls("w")} w:abstractNumId="90">'
+        '<w:lvl w:ilvl="0"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="%1、"/></w:lvl>'
+        '<w:lvl w:ilvl="1"><w:start w:val="1"/><w:numFmt w:val="chineseCounting"/><w:lvlText w:val="（%2）"/></w:lvl>'
+        '</w:abstractNum>'))
+    numbering.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="90"><w:abstractNumId w:val="90"/></w:num>'))
+
+    def para(text, level):
+        p = d.add_paragraph(text)
+        p._p.get_or_add_pPr().append(parse_xml(
+            f'<w:numPr {nsdecls("w")}><w:ilvl w:val="{level}"/><w:numId w:val="90"/></w:numPr>'))
+
+    para("总体要求", 0)
+    para("指导思想", 1)
+    para("工作目标", 1)
+    para("重点任务", 0)
+    para("推进助餐服务", 1)
+    d.save(tmp_path / "n.docx")
+    text = read_text(tmp_path / "n.docx")
+    assert text.split("\n") == ["一、总体要求", "（一）指导思想", "（二）工作目标", "二、重点任务", "（一）推进助餐服务"]
+
+
+def test_html_tables_stay_tables_and_menus_go(tmp_path):
+    (tmp_path / "p.html").write_text(
+        "<html><head><title>站点标题_某某网</title></head><body>"
+        "<div class='nav'><a href='/'>首页</a><a href='/a'>政务公开</a><a href='/b'>政务服务</a><a href='/c'>互动交流</a></div>"
+        "<h1>云溪区助餐服务实施方案</h1><p>一、重点任务</p>"
+        "<p>　　（一）建设助餐点。<span>新建</span>助餐点\n20个。</p>"
+        "<table><tr><th>序号</th><th>工作任务</th><th>牵头单位</th></tr>"
+        "<tr><td>1</td><td>建设助餐点</td><td rowspan='2'>区民政局</td></tr>"
+        "<tr><td>2</td><td>送餐上门</td></tr>"
+        "<tr><td colspan='3'>注：以上任务2025年底前完成</td></tr></table>"
+        "<p>二、保障措施</p></body></html>", encoding="utf-8")
+    lines = [l.strip() for l in read_text(tmp_path / "p.html").split("\n") if l.strip()]
+    assert lines[0] == "云溪区助餐服务实施方案"  # no <title>, no menu
+    assert "（一）建设助餐点。新建助餐点20个。" in lines  # inline tags and source line breaks do not split a paragraph
+    i = lines.index("| 序号 | 工作任务 | 牵头单位 |")
+    assert lines[i + 1:i + 5] == ["| 1 | 建设助餐点 | 区民政局 |", "| 2 | 送餐上门 | 区民政局 |",
+                                  "| 注：以上任务2025年底前完成 |", "二、保障措施"]
