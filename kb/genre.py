@@ -28,6 +28,7 @@ class Genre:
     markers: tuple[Marker, ...]
     box_item_rank: int
     md_rank_per_hash: int
+    md_title_hashes: int
     labels: dict  # label -> lead | partner | listed | deadline
     label_rx: re.Pattern
     first_is_lead: re.Pattern
@@ -58,6 +59,7 @@ def genre() -> Genre:
     return Genre(
         markers=markers, box_item_rank=int(d["box"]["item_rank"]),
         md_rank_per_hash=int(d["markdown"]["rank_per_hash"]),
+        md_title_hashes=int(d["markdown"].get("title_hashes", 0)),
         labels=labels, label_rx=label_rx,
         first_is_lead=re.compile(r["first_is_lead"]), blanket=re.compile(r["blanket"]),
         unit_suffixes=tuple(sorted(r["unit_suffixes"], key=len, reverse=True)),

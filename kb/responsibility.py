@@ -73,14 +73,21 @@ def _top_level_split(s: str, rx: re.Pattern) -> list[str]:
 
 
 def _shared(parts: list[str]) -> list[str]:
-    """「市、区民政部门」 stays one name; 「市财政、住房城乡建设等部门」 → 市财政部门, 市住房城乡建设部门."""
+    """「市、区民政部门」 → 市民政部门, 区民政部门; 「市财政、住房城乡建设等部门」 → 市财政部门, 市住房城乡建设部门."""
     g = genre()
     joined: list[str] = []
+    levels: list[str] = []  # level words standing alone, waiting for the name they share
     for p in parts:
-        if joined and joined[-1].strip() in g.level_words:
-            joined[-1] = joined[-1].strip() + "、" + p.strip()
-        else:
-            joined.append(p)
+        if p.strip() in g.level_words:
+            levels.append(p.strip())
+            continue
+        if levels:
+            q = p.strip()
+            lv = next((w for w in sorted(g.level_words, key=len, reverse=True) if q.startswith(w)), "")
+            joined += [w + q[len(lv):] for w in levels]
+            levels = []
+        joined.append(p)
+    joined += levels
     if len(joined) >= 2:
         last = _strip(joined[-1])
         m = re.match(rf"(.+?)等?({'|'.join(map(re.escape, g.shared_suffixes))})$", joined[-1].strip())

@@ -68,6 +68,8 @@ def _candidates(text: str) -> list[_Cand]:
         if any(c.pos == m.end() for c in out):
             continue
         h = len(m.group(1))
+        if h <= g.md_title_hashes:
+            continue  # "# 标题": the document's title
         out.append(_Cand(m.start(), m.end(), h * g.md_rank_per_hash, f"md{h}", "heading", False, None, ""))
     out.sort(key=lambda c: (c.pos, c.rank))
     return out

@@ -137,7 +137,7 @@ def test_unit_names_split_on_separators_not_inside_names():
     assert split_units("市民政局及市卫生健康委等按职责分工负责") == ["市民政局", "市卫生健康委"]
     assert split_units("各区（功能区）、团市委") == ["各区（功能区）", "团市委"]
     assert split_units("市财政、住房城乡建设等部门") == ["市财政部门", "市住房城乡建设部门"]
-    assert split_units("市、区民政部门") == ["市、区民政部门"]
+    assert split_units("市、区民政部门") == ["市民政部门", "区民政部门"]
 
 
 def test_label_forms_and_lead_only_where_the_text_says_so():
@@ -212,7 +212,7 @@ def test_run_in_headings_are_accepted_only_in_sequence():
 
 
 def test_headings_at_every_level_and_variants():
-    text = ("# 总体方案\n第一部分 总述\n第一章 目标\n第一节 原则\n一、指导思想\n(一)坚持党建\n1．强化引领\n（1）抓好支部\n"
+    text = ("## 总体方案\n第一部分 总述\n第一章 目标\n第一节 原则\n一、指导思想\n(一)坚持党建\n1．强化引领\n（1）抓好支部\n"
             "①落实制度\n二、主要任务\n㈠推进设施\n1 .建设食堂\n专栏1 重点工程\n1.食堂工程\n2.托育工程\n十一、不是\n")
     root, _ = tasks_of(text)
     nums = [(s.number, s.level) for s in root.walk() if s.level]
