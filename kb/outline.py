@@ -26,13 +26,14 @@ class OutlineError(KBError):
     pass
 
 
-def _split_value(value: str, unit: str) -> tuple[str, str]:
-    """「不少于5.5个」 → ("5.5", "个"); 「1.2万人」 → ("1.2万", "人"); 「全覆盖」 stays."""
+def _split_value(value: str, unit: str, table: bool = False) -> tuple[str, str]:
+    """「不少于5.5个」 → ("5.5", "个"); 「1.2万人」 in a sentence → ("1.2万", "人"), in a table column headed
+    （万人） → ("1.2", "万人"): the value as written, the unit what follows it; 「全覆盖」 stays."""
     m = re.search(r"\d+(?:\.\d+)?", value)
     if not m:
         return value, unit
     num = m.group(0)
-    if unit.startswith("万") and len(unit) > 1:
+    if unit.startswith("万") and len(unit) > 1 and not table:
         return num + "万", unit[1:]
     return num, unit
 
@@ -65,7 +66,7 @@ def outline(path: str | Path) -> dict:
              for t in build_tasks(text, pd.root, pd.clauses)]
     targets = []
     for t in extract_targets(pd.meta.doc_id, text, pd.root):
-        value, unit = _split_value(t.value, t.unit)
+        value, unit = _split_value(t.value, t.unit, t.source == "table")
         targets.append({"indicator": t.indicator, "value": value, "unit": unit, "deadline": t.deadline,
                         "sentence": t.sentence, "start": t.start, "end": t.end})
     meta = pd.meta.to_dict()

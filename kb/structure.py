@@ -75,16 +75,19 @@ def _candidates(text: str) -> list[_Cand]:
     return out
 
 
+LINE_FURNITURE = " #>*"  # markdown hashes, blockquote marks and bold stars before a heading
+
+
 def _line_start(text: str, pos: int) -> bool:
     i = pos
-    while i > 0 and text[i - 1] in " #":
+    while i > 0 and text[i - 1] in LINE_FURNITURE:
         i -= 1
     return i == 0 or text[i - 1] == "\n"
 
 
 def _at_boundary(text: str, pos: int) -> bool:
     i = pos
-    while i > 0 and text[i - 1] in " #":
+    while i > 0 and text[i - 1] in LINE_FURNITURE:
         i -= 1
     if i == 0 or text[i - 1] in BOUNDARY:
         return True
@@ -119,7 +122,7 @@ def _heading_span(text: str, c: _Cand, limit: int) -> tuple[int, str]:
         m = ARTICLE_TITLE.match(text, c.mend)
         return (m.end(), (m.group(1) or m.group(2)).strip()) if m else (c.mend, "")
     tend = _title_end(text, c.pos, limit)
-    title = text[c.mend:tend].rstrip("。\n ").lstrip(" :：、.．")
+    title = text[c.mend:tend].rstrip("。\n *").lstrip(" :：、.．*")
     if c.kind == "attachment" and not title:
         # "附件1" alone on its line: the next short line is its title.
         nl = text.find("\n", tend)
@@ -177,7 +180,7 @@ def parse_sections(text: str) -> Section:
             last[key] = seen[key] = c.n
         limit = next((x.pos for x in cands[ci + 1:] if x.pos >= c.mend + 1), len(text))
         tend, title = _heading_span(text, c, limit)
-        heading = text[c.pos:tend].rstrip("。\n ").lstrip("# ")
+        heading = text[c.pos:tend].rstrip("。\n *").lstrip("# ")
         if c.kind == "article":
             heading = c.number + (f"【{title}】" if title else "")
         kind = "heading" if key == "box_item" else c.kind

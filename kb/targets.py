@@ -11,8 +11,8 @@ import re
 from .genre import genre
 from .types import Section, Target
 
-UNITS = ("万平方米", "平方米", "万户", "万人", "万元", "人次", "个", "名", "人", "户", "元", "张", "所", "家", "处",
-         "小时", "分钟", "公里", "千米", "间", "支", "条", "项", "次", "天", "倍")
+UNITS = ("万平方米", "平方米", "万户", "万人", "万元", "万个", "万张", "万名", "万家", "万套", "万次", "人次", "个", "名", "人", "户", "元", "张", "所", "家", "处",
+         "小时", "分钟", "公里", "千米", "间", "支", "条", "项", "次", "天", "倍", "部")
 UNIT_RX = "|".join(map(re.escape, UNITS))
 COMPARATOR = r"(?:不少于|不低于|不超过|不高于|超过|达到|达|≥|≤|大于|高于|低于|至少)"
 # A figure: optional comparator, number, percent or unit, optional 以上/左右.
@@ -63,9 +63,12 @@ def _sentences(text: str, start: int, end: int):
         yield s, end
 
 
-def _indicator_before(sentence: str, at: int) -> str:
-    """The words naming what the figure measures: the clause before it, without the deadline."""
+def _indicator_before(sentence: str, at: int, after: int = 0) -> str:
+    """The words naming what the figure measures: the clause before it, without the deadline; never
+    reaching back past the previous figure of the sentence (`after`)."""
     head = sentence[:at]
+    if after and re.match(r"(?:以上|以下|左右|以内)?[、和及]", sentence[after:at]):
+        return _indicator_before(sentence[after:].lstrip("以上下左右内、和及"), at - after - (len(sentence[after:]) - len(sentence[after:].lstrip("以上下左右内、和及"))))
     cut = max(head.rfind(c) for c in "，,：:")
     head = head[cut + 1:] if cut >= 0 else head
     if len(re.sub(r"\W", "", head)) < 4 and cut >= 0:  # "达到100%" alone: take the clause before too
@@ -105,12 +108,14 @@ def sentence_targets(doc_id: str, text: str, root: Section) -> list[Target]:
         blocked += [(m.start(), m.end()) for m in re.finditer(r"《[^》]*》", sent)]
         deadline = next((m.group(0).lstrip("到至在") for m in DEADLINE.finditer(sent)
                          if not any(a <= m.start() < b for a, b in blocked)), "") or _horizon(text, s)
+        prev_end = 0  # a sentence with several figures: each figure's subject starts after the one before
         for m in FIGURE.finditer(sent):
             if any(a <= m.start() < b for a, b in blocked) or NOT_TARGET_AFTER.match(sent[m.end("num"):]):
                 continue
             if m.group("unit") in ("年",) or (m.start("num") > 0 and sent[m.start("num") - 1] in "第"):
                 continue
-            indicator = _indicator_before(sent, m.start())
+            indicator = _indicator_before(sent, m.start(), prev_end)
+            prev_end = m.end()
             if len(indicator) < 2:
                 continue
             value = (m.group("cmp") or "") + m.group("num") + m.group("unit") + (m.group("tail") or "")

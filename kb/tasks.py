@@ -84,10 +84,22 @@ def build_tasks(text: str, root: Section, clauses: list[Responsibility]) -> list
             n = inner
 
     owner = {id(c): innermost(c.start) for c in body}
+    parent_of = {id(ch): n for n in root.walk() for ch in n.children}
+    # A clause standing on its own line after a run of sub-items (（2）… ①… ②… then 「（责任单位：…）」)
+    # closes their parent when none of the items has a clause of its own.
+    for c in body:
+        n = owner[id(c)]
+        p = parent_of.get(id(n))
+        if p is None or p.level == 0 or c.start == 0 or text[c.start - 1] != "\n" or p.children[-1] is not n:
+            continue
+        if len(p.children) >= 2 and not any(owner[id(o)] in p.children for o in body if o is not c):
+            owner[id(c)] = p
     for path, node, inside in nodes:
         own_end = _own_end(node)
         a = node.start
         inside_cl = [c for c in body if owner[id(c)] is node]
+        if inside_cl and node.children and inside_cl[0].start >= own_end:
+            own_end = inside_cl[-1].end  # closed by a clause after its items
         prev: Task | None = None
         for c in inside_cl:
             if not c.lead and not c.partners:  # a 完成时限 alone: the deadline of the task it closes
@@ -142,6 +154,8 @@ def build_tasks(text: str, root: Section, clauses: list[Responsibility]) -> list
                      deadline="", clause="", start=n.start, end=_own_end(n))
             tasks.append((t, n))
             by_node[id(n)] = t
+        if t.clause and all(c.source == "prose" for c in body if t.start <= c.start < t.end):
+            t.lead, t.partners = [], []  # the table's row is the formal assignment; a prose aside (由街道…) yields
         t.lead += [u for u in r.lead if u not in t.lead]
         t.partners += [u for u in r.partners if u not in t.partners and u not in t.lead]
         t.deadline = t.deadline or r.deadline
