@@ -25,7 +25,7 @@ SENTENCE_END = re.compile(r"[。；;！？\n]")
 TABLE_ROW_END = re.compile(r"(预期性|约束性)$")
 REGION_WORDS = re.compile(r"全省|全市|全县|全区|我省|我市|我县|本市|本县|各地|城乡居民")
 # Not targets: ages, ordinals, dates, document numbers.
-NOT_TARGET_AFTER = re.compile(r"^(岁|周岁|年|月|日|号|届|批|级|星|A|类)")
+NOT_TARGET_AFTER = re.compile(r"^(岁|周岁|年|月|日|号|届|批|级|星|A|类|部门)")
 
 
 def indicator_key(indicator: str) -> str:

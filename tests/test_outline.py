@@ -15,20 +15,22 @@ DOCS = documents(ZOO)
 # Per document: fraction of key headings, of key tasks fully right (lead, partners, deadline), of targets.
 FLOORS = {"headings": 0.95, "tasks": 0.95, "targets": 0.6}
 # Documents below the general floors today (measured 2026-12-01): their own floors, so a regression still fails.
-# 03: a "街道" fragment in one table cell; 07: 专栏 inside markdown blockquote/heading lines not found;
-# 10: one task (场景应用) not found; 11: one-line text loses two run-in headings and two deadlines.
-DOC_FLOORS = {"03_scheme_web_page.html": {"tasks": 0.85}, "07_plan_markdown_boxes.md": {"headings": 0.85},
-              "10_plan_numbering_variants.txt": {"tasks": 0.9}, "11_oneline_extraction.txt": {"headings": 0.85, "tasks": 0.7}}
+# 11: the one-line text loses two run-in headings and two deadlines.
+DOC_FLOORS = {"11_oneline_extraction.txt": {"headings": 0.85, "tasks": 0.7}}
 
 
 @pytest.mark.parametrize("doc,key", DOCS, ids=[d.name for d, _ in DOCS])
 def test_outline_matches_the_key(doc, key):
     k = json.loads(key.read_text(encoding="utf-8"))
-    s = score_doc(k, outline(doc))
+    o = outline(doc)
+    s = score_doc(k, o)
+    # Items numbered inside a 专栏 box are sections of the box for the parser (answers cite them one by one);
+    # the keys list only the box. They are not counted as extra headings.
+    box_items = sum(1 for x in o["sections"] if any(p.startswith("专栏") for p in x["path"][:-1]))
     sec, tasks, tg = s["sections"], s["tasks"], s["targets"]
     floors = {**FLOORS, **DOC_FLOORS.get(doc.name, {})}
     assert sec["right"] >= floors["headings"] * sec["key"], sec["missing"]
-    assert sec["extra"] <= max(1, 0.1 * sec["key"]), "headings the key does not have"
+    assert sec["extra"] - box_items <= max(1, 0.1 * sec["key"]), "headings the key does not have"
     assert tasks["right"] >= floors["tasks"] * tasks["key"], tasks["wrong"]
     assert tasks["extra"] <= max(1, 0.2 * tasks["key"]), "tasks the key does not have"
     assert tg["found"] >= floors["targets"] * tg["key"], tg["missing"]
