@@ -85,10 +85,18 @@ def _line_start(text: str, pos: int) -> bool:
     return i == 0 or text[i - 1] == "\n"
 
 
+# A page number left mid-text by a one-line extraction ("…】/ 3 /2.建立…", "…，- 4 -开展…") sits between
+# a clause end and the next heading; the heading still starts a new unit.
+PAGE_MARK_BEFORE = re.compile(r"(?:[/／][ ]*\d{1,3}[ ]*[/／]|[-－—][ ]*\d{1,3}[ ]*[-－—])[ ]*$")
+
+
 def _at_boundary(text: str, pos: int) -> bool:
     i = pos
     while i > 0 and text[i - 1] in LINE_FURNITURE:
         i -= 1
+    m = PAGE_MARK_BEFORE.search(text, max(0, i - 12), i)
+    if m:
+        i = m.start()
     if i == 0 or text[i - 1] in BOUNDARY:
         return True
     return text[max(0, i - 2):i] in CLAUSE_ENDS
