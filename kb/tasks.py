@@ -168,6 +168,8 @@ def build_tasks(text: str, root: Section, clauses: list[Responsibility]) -> list
         for _p, n, _i in nodes:
             if n.level > 0 and n.start <= b.start < n.end:
                 scope = n
+        if not scope.children:
+            scope = root  # stated inside a task, after its clause: every later task of the document
         for p, n, inside in nodes:
             if n.level == 0 or inside or n.children or n.kind in ("attachment", "box") or n.start <= b.start:
                 continue

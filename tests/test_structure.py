@@ -227,3 +227,20 @@ def test_deadlines_attach_to_their_task():
             "二、步骤\n（一）部署启动阶段（2024年4月至6月）。制定方案。（责任单位：县民政局）\n")
     _, tasks = tasks_of(text)
     assert [t.deadline for t in tasks] == ["2024年6月底前", "每年", "2024年4月至6月"]
+
+
+def test_blanket_clause_closing_a_task_covers_the_rest_of_the_document():
+    text = ("一、甲部分\n（一）甲任务。做甲。责任单位：县民政局。以下任务均需各乡镇人民政府落实，不再列出。\n（二）乙任务。做乙。\n"
+            "二、乙部分\n（一）丙任务。做丙。（责任单位：县财政局）\n")
+    _, tasks = tasks_of(text)
+    got = {t.heading: t.partners for t in tasks}
+    assert got["甲任务"] == ["县民政局"]  # stated after its own clause: not covered
+    assert got["乙任务"] == ["各乡镇人民政府"]
+    assert got["丙任务"] == ["县财政局", "各乡镇人民政府"]
+
+
+def test_putian_blanket_clause_reaches_its_later_tasks(parsed):
+    pd = parsed["putian-county-plan"]
+    tasks = build_tasks(pd.text, pd.root, pd.clauses)
+    meal = next(t for t in tasks if t.heading.startswith("优化社区养老和助残服务供给"))
+    assert meal.partners[:2] == ["县民政局", "卫健局"] and meal.partners[-2:] == ["各乡镇人民政府", "鲤城街道办事处"]
