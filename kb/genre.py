@@ -46,6 +46,7 @@ class Genre:
     baseline_cues: tuple[str, ...] = ()
     baseline_section_cues: tuple[str, ...] = ()
     horizon: re.Pattern | None = None
+    count_units: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -73,6 +74,7 @@ def genre() -> Genre:
         baseline_cues=tuple(d["targets"]["baseline_cues"]),
         baseline_section_cues=tuple(d["targets"]["baseline_section_cues"]),
         horizon=re.compile(d["targets"]["horizon"]),
+        count_units=tuple(d["targets"]["count_units"]),
     )
 
 

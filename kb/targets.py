@@ -80,6 +80,17 @@ def _indicator_before(sentence: str, at: int, after: int = 0) -> str:
     return head.strip(" ，,、.：:“”")[-40:]
 
 
+def _counted_after(sentence: str, m: re.Match) -> str:
+    """What a count counts, when it follows the figure: 「建成12个完整社区建设试点」 → 完整社区建设试点."""
+    if m.group("unit") not in genre().count_units or m.group("tail"):
+        return ""
+    after = re.split(r"[，,。；;：:（(]", sentence[m.end():], maxsplit=1)[0]
+    if not re.match(r"[\u4e00-\u9fff“]", after) or after.startswith(("以上", "以下", "左右", "以内")):
+        return ""
+    after = after.rsplit("的", 1)[-1]
+    return after[:20] if len(after) >= 2 else ""
+
+
 def _baseline(sentence: str, section: str) -> bool:
     g = genre()
     return any(c in sentence for c in g.baseline_cues) or any(c in section for c in g.baseline_section_cues)
@@ -118,6 +129,7 @@ def sentence_targets(doc_id: str, text: str, root: Section) -> list[Target]:
             prev_end = m.end()
             if len(indicator) < 2:
                 continue
+            indicator += _counted_after(sent, m)
             value = (m.group("cmp") or "") + m.group("num") + m.group("unit") + (m.group("tail") or "")
             out.append(Target(doc_id=doc_id, indicator=indicator, value=value, unit=m.group("unit"),
                               deadline=deadline, sentence=sent, start=s, end=e,
