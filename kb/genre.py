@@ -56,7 +56,9 @@ def genre() -> Genre:
                            bool(m.get("holds_items", False)))
                     for m in d["marker"])
     labels, r, dl = dict(d["labels"]), d["responsibility"], d["deadlines"]
-    label_rx = re.compile("(?:" + "|".join(map(re.escape, sorted(labels, key=len, reverse=True))) + r")[ ]*[:：]")
+    alts = "|".join(map(re.escape, sorted(labels, key=len, reverse=True)))
+    # 「责任单位：」 (full/half-width colon) or 「【牵头单位】」 (the label in brackets, no colon)
+    label_rx = re.compile(rf"(?:{alts})[ ]*[:：]|【(?:{alts})】")
     return Genre(
         markers=markers, box_item_rank=int(d["box"]["item_rank"]),
         md_rank_per_hash=int(d["markdown"]["rank_per_hash"]),

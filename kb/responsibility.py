@@ -175,7 +175,7 @@ def _label_clause(text: str, s: int, stop: int, first_is_lead: bool) -> Responsi
     g = genre()
     body = text[s:stop]
     inner = body.strip("。 ")
-    if inner and inner[0] in OPEN:
+    if inner and inner[0] in OPEN and not g.label_rx.match(inner):
         inner = inner[1:]
     if inner and inner[-1] in CLOSE:
         inner = inner[:-1]
@@ -186,7 +186,7 @@ def _label_clause(text: str, s: int, stop: int, first_is_lead: bool) -> Responsi
     for k, m in enumerate(labels):
         value = inner[m.end(): labels[k + 1].start() if k + 1 < len(labels) else len(inner)]
         value = value.strip(" ；;，,。")
-        role = g.labels[re.sub(r"[ :：]", "", m.group(0))]
+        role = g.labels[re.sub(r"[ :：【】]", "", m.group(0))]
         if role == "deadline":
             deadline = deadline or value
             continue
@@ -217,9 +217,17 @@ def label_clauses(text: str, heading_starts: list[int], first_is_lead: bool) -> 
         if m.start() < pos:
             continue  # a second label inside the clause already read
         s = m.start()
+        nxt = next((h for h in starts if h > m.end()), len(text))
+        if text[s] == "【":  # 「【牵头单位】A【配合单位】B」: the clause runs to the end of its line or sentence
+            stop = min([i for i in (text.find("\n", s), text.find("。", s) + 1 if "。" in text[s:nxt] else -1) if i > 0]
+                       + [nxt])
+            r = _label_clause(text, s, stop, first_is_lead)
+            if r is not None:
+                out.append(r)
+                pos = stop
+            continue
         if s > 0 and text[s - 1] in OPEN:
             s -= 1
-        nxt = next((h for h in starts if h > m.end()), len(text))
         stop = _clause_end(text, s, m.end(), nxt)
         # Further labels right after the first (「牵头单位：A；配合单位：B」 without brackets) belong to it.
         while True:

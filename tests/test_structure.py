@@ -244,3 +244,23 @@ def test_putian_blanket_clause_reaches_its_later_tasks(parsed):
     tasks = build_tasks(pd.text, pd.root, pd.clauses)
     meal = next(t for t in tasks if t.heading.startswith("优化社区养老和助残服务供给"))
     assert meal.partners[:2] == ["县民政局", "卫健局"] and meal.partners[-2:] == ["各乡镇人民政府", "鲤城街道办事处"]
+
+
+def test_more_label_forms():
+    text = ("一、任务\n（一）甲任务。做甲。(责任单位:县民政局,县财政局)\n"
+            "（二）乙任务。做乙。【牵头单位】县卫健局【配合单位】县医保局、县财政局\n"
+            "（三）丙任务。做丙。\n牵头单位：县教育局\n配合单位：县妇联\n完成时限：2024年底\n"
+            "（四）丁任务。做丁，县住建局会同县城管局负责。\n（五）戊任务。做戊。（县人社局牵头负责）\n")
+    _, tasks = tasks_of(text)
+    got = {t.heading: (t.lead, t.partners, t.deadline) for t in tasks}
+    assert got == {"甲任务": ([], ["县民政局", "县财政局"], ""), "乙任务": (["县卫健局"], ["县医保局", "县财政局"], ""),
+                   "丙任务": (["县教育局"], ["县妇联"], "2024年底"), "丁任务": ([], ["县住建局", "县城管局"], ""),
+                   "戊任务": (["县人社局"], [], "")}
+
+
+def test_tab_separated_task_table():
+    text = ("一、任务\n（一）推进己项工作\n做己。\n附件\n任务清单\n序号 工作任务 牵头单位 配合单位 完成时限\n"
+            "1 推进己项工作 县商务局 县市场监管局 2025年6月底前\n")
+    _, tasks = tasks_of(text)
+    assert [(t.heading, t.lead, t.partners, t.deadline) for t in tasks] == [
+        ("推进己项工作", ["县商务局"], ["县市场监管局"], "2025年6月底前")]
