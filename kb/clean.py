@@ -89,7 +89,9 @@ PASSES: list[tuple[str, re.Pattern, str]] = [
     ("attachment links", _rx(r"^(?:附件\d*\.(?:docx?|pdf|xlsx?))+[ ]*$", M), ""),
     ("bullets", _rx(r"^[ ]*[•·][ ]*", M), ""),
     # PDF page markers: "/ 3 /", "- 18 -" standing between spaces or at line ends.
-    ("page markers", _rx(r"(?:(?<=\s)|^)(?:[/／][ ]*\d{1,3}[ ]*[/／]|[-－—][ ]*\d{1,3}[ ]*[-－—])(?=\s|$)", M), ""),
+    # Run into the text of a one-line extraction they keep their inner spaces ("】/ 3 /2.", "，- 4 -开展").
+    ("page markers", _rx(r"(?:(?<=\s)|^)(?:[/／][ ]*\d{1,3}[ ]*[/／]|[-－—][ ]*\d{1,3}[ ]*[-－—])(?=\s|$)"
+                         r"|(?<![/／\-－—])(?:[/／] \d{1,3} [/／]|[-－—] \d{1,3} [-－—])(?![/／\-－—])", M), ""),
     # "1 .优化" in .docx exports: a list number split from its dot.
     # Letter-spaced titles and names ("关 于 印 发", "珠 海 市 民 政 局") in otherwise unspaced text:
     # four or more single characters each separated by one space.

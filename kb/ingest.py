@@ -323,6 +323,16 @@ def describe(text: str, filename: str, entry: dict | None = None) -> dict:
     return meta
 
 
+def fill_metadata(doc: Document) -> None:
+    """Fill the document's empty metadata fields from its text (values already set are kept)."""
+    from .metadata import FIELDS
+
+    have = {f: getattr(doc.meta, f) for f in FIELDS}
+    if not all(have.values()):
+        for f, v in describe(doc.raw_text, doc.meta.source_file or Path(doc.path).name, have).items():
+            setattr(doc.meta, f, v)
+
+
 def load_corpus(corpus_dir: Path) -> tuple[list[Document], list[str]]:
     """Every readable document in corpus/, each once; plus warnings (in Chinese, naming the file) for
     what was skipped."""
