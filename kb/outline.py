@@ -48,11 +48,9 @@ def outline(path: str | Path) -> dict:
         raw = read_text(p)
     except IngestError as exc:
         raise OutlineError(f"无法读取文件：{exc}") from exc
-    from .ingest import describe  # metadata the way load_corpus infers it for a file without a manifest entry
-
-    meta = describe(raw, p.name)
-    doc = Document(meta=DocMeta(doc_id=p.stem, source_file=p.name, content_hash=content_hash(raw),
-                                **{k: meta.get(k, "") for k in DOC_FIELDS}), raw_text=raw, path=str(p))
+    # parse_document infers the metadata (kb.metadata) the manifest would otherwise give
+    doc = Document(meta=DocMeta(doc_id=p.stem, source_file=p.name, content_hash=content_hash(raw)), raw_text=raw,
+                   path=str(p))
     pd = parse_document(doc)
     text = pd.text
     sections = []
