@@ -249,6 +249,8 @@ UNIT_LIST = rf"{UNITS}(?:[，,]{UNITS}){{0,3}}?"
 PROSE = [
     # X牵头，Y配合 / 由X牵头，Y参与 / X牵头负责 / X牵头，会同Y
     re.compile(rf"(?:由|并由)?(?P<lead>{UNITS})牵头(?:负责)?(?:[，,](?:会同)?(?P<partners>{UNIT_LIST})(?:等)?(?:{PARTNER_VERBS}))?"),
+    # X负责，Y配合 (no 牵头 said: all partners)
+    re.compile(rf"(?P<partners>{UNITS})负责[，,](?P<more>{UNIT_LIST})(?:等)?(?:配合|参与|协助|协办|协同)"),
     # 由X负责
     re.compile(rf"由(?P<partners>{UNITS})(?:负责|组织实施|具体实施|落实)"),
     # X、Y按职责分工负责 / X负责落实

@@ -131,6 +131,11 @@ def _heading_span(text: str, c: _Cand, limit: int) -> tuple[int, str]:
         return (m.end(), (m.group(1) or m.group(2)).strip()) if m else (c.mend, "")
     tend = _title_end(text, c.pos, limit)
     title = text[c.mend:tend].rstrip("。\n *").lstrip(" :：、.．*")
+    # 「（一）推进X 新建住宅小区…，…。」: a Word export that separates the title from its run-in body by a space
+    sp = re.search(r"(?<=[\u4e00-\u9fff”》）)]) +(?=[\u4e00-\u9fff“《])", title)
+    if sp and c.kind == "heading" and sp.start() >= 2 and (len(title) - sp.end() > 12 or "，" in title[sp.end():]):
+        cut = text.find(title[:sp.start()], c.mend) + sp.start()
+        return cut, title[:sp.start()]
     if c.kind == "attachment" and not title:
         # "附件1" alone on its line: the next short line is its title.
         nl = text.find("\n", tend)

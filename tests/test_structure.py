@@ -264,3 +264,15 @@ def test_tab_separated_task_table():
     _, tasks = tasks_of(text)
     assert [(t.heading, t.lead, t.partners, t.deadline) for t in tasks] == [
         ("推进己项工作", ["县商务局"], ["县市场监管局"], "2025年6月底前")]
+
+
+def test_prose_forms_space_separated_title_and_dated_completion():
+    text = ("一、任务\n（一）甲任务 做甲工作，推进建设。市民政局负责，市财政局、市卫健委配合。\n"
+            "（二）乙任务。做乙。由市住建局牵头，市城管局、市消防救援支队参与。\n"
+            "（三）丙任务。做丙，2025年完成。（参加单位：市教育局；协同部门：市体育局）\n")
+    root, tasks = tasks_of(text)
+    assert [s.title for s in root.children[0].children] == ["甲任务", "乙任务", "丙任务"]
+    got = {t.heading: (t.lead, t.partners, t.deadline) for t in tasks}
+    assert got == {"甲任务": ([], ["市民政局", "市财政局", "市卫健委"], ""),
+                   "乙任务": (["市住建局"], ["市城管局", "市消防救援支队"], ""),
+                   "丙任务": ([], ["市教育局", "市体育局"], "2025年")}
