@@ -90,9 +90,13 @@ def build_tasks(text: str, root: Section, clauses: list[Responsibility]) -> list
     for c in body:
         n = owner[id(c)]
         p = parent_of.get(id(n))
-        if p is None or p.level == 0 or c.start == 0 or text[c.start - 1] != "\n" or p.children[-1] is not n:
+        if p is None or p.level == 0 or c.start == 0 or p.children[-1] is not n:
             continue
-        if len(p.children) >= 2 and not any(owner[id(o)] in p.children for o in body if o is not c):
+        own_line = text[c.start - 1] == "\n"
+        # or an inline enumeration (「主要包括：1.甲；2.乙。（责任单位：…）」) on the clause's own line
+        inline = "\n" not in text[p.children[0].start:c.start] and text[p.children[0].start - 1] in "：:；;。"
+        if (own_line or inline) and len(p.children) >= 2 and \
+                not any(owner[id(o)] in p.children for o in body if o is not c):
             owner[id(c)] = p
     for path, node, inside in nodes:
         own_end = _own_end(node)

@@ -276,3 +276,9 @@ def test_prose_forms_space_separated_title_and_dated_completion():
     assert got == {"甲任务": ([], ["市民政局", "市财政局", "市卫健委"], ""),
                    "乙任务": (["市住建局"], ["市城管局", "市消防救援支队"], ""),
                    "丙任务": ([], ["市教育局", "市体育局"], "2025年")}
+
+
+def test_a_clause_after_an_inline_enumeration_closes_the_task():
+    text = "一、任务\n（一）甲任务。主要包括：1.建设食堂；2.开展助餐。（责任单位：县民政局）\n（二）乙任务。做乙。（责任单位：县财政局）\n"
+    _, tasks = tasks_of(text)
+    assert [(t.heading, t.partners) for t in tasks] == [("甲任务", ["县民政局"]), ("乙任务", ["县财政局"])]
