@@ -282,8 +282,8 @@ def prose_clause(text: str, s: int, e: int, duty: bool = False) -> Responsibilit
     sent = text[s:e]
     for at in _clause_starts(sent):
         for rx in (_duty_rx() + PROSE) if duty else PROSE:
-            if duty and at > 0 and rx.pattern.startswith("(?P<partners>"):
-                continue  # a duty's subject opens its sentence
+            if duty and at > 0 and rx.pattern.startswith("(?P<partners>") and not sent[:at].endswith(("的，", "的,")):
+                continue  # a duty's subject opens its sentence (or follows a condition: 「…的，区民政部门应当…」)
             m = rx.match(sent, at)
             if not m:
                 continue

@@ -282,3 +282,13 @@ def test_a_clause_after_an_inline_enumeration_closes_the_task():
     text = "一、任务\n（一）甲任务。主要包括：1.建设食堂；2.开展助餐。（责任单位：县民政局）\n（二）乙任务。做乙。（责任单位：县财政局）\n"
     _, tasks = tasks_of(text)
     assert [(t.heading, t.partners) for t in tasks] == [("甲任务", ["县民政局"]), ("乙任务", ["县财政局"])]
+
+
+def test_regulation_duties_in_prose():
+    text = ("第一章 总则\n第一条 为了规范管理，制定本办法。\n"
+            "第二条 县级以上人民政府民政部门负责本行政区域内的监督管理工作。公安、消防等部门按照各自职责做好相关工作。\n"
+            "第三条 发现擅自改变用途的，区民政部门应当责令改正。\n第四条 社区综合服务设施应当免费开放。\n"
+            "第五条 建设单位应当在竣工验收后3个月内移交设施。\n")
+    _, tasks = tasks_of(text)
+    assert [t.partners for t in tasks] == [["县级以上人民政府民政部门", "公安部门", "消防部门"], ["区民政部门"]]
+    assert all(t.lead == [] for t in tasks)  # regulations name no 牵头 unit
