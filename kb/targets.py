@@ -96,11 +96,30 @@ def _baseline(sentence: str, section: str) -> bool:
     return any(c in sentence for c in g.baseline_cues) or any(c in section for c in g.baseline_section_cues)
 
 
-def _horizon(text: str, pos: int) -> str:
-    """The year of a paragraph that opens with 「到2025年，」, for its later sentences."""
+def _innermost(root: Section, pos: int) -> Section:
+    node = root
+    while True:
+        inner = next((c for c in node.children if c.start <= pos < c.end), None)
+        if inner is None:
+            return node
+        node = inner
+
+
+def _horizon(text: str, pos: int, root: Section | None = None) -> str:
+    """The year of 「到2025年，」 opening an earlier sentence or clause of the same paragraph (and section), for
+    the later ones."""
     para = text.rfind("\n", 0, pos) + 1
-    m = genre().horizon.match(text, para)
-    return f"{m.group(1)}年" if m and para < pos else ""
+    opens = {para}
+    if root is not None:
+        node = _innermost(root, pos)
+        para = max(para, node.start)
+        opens = {para, node.body_start}  # a run-in heading's body: 「（一）工作目标。到2025年底，…」
+    found = ""
+    for m in genre().horizon.finditer(text, para, pos):
+        # opening the paragraph, or an earlier clause of the same sentence (「到2025年底，…；每个乡镇…」)
+        if m.start() in opens or (text[m.start() - 1] in "；;" and "。" not in text[m.start():pos]):
+            found = f"{m.group(1)}年"
+    return found
 
 
 def sentence_targets(doc_id: str, text: str, root: Section) -> list[Target]:
@@ -118,7 +137,7 @@ def sentence_targets(doc_id: str, text: str, root: Section) -> list[Target]:
         blocked = [(m.start(), m.end()) for m in YEAR_RANGE.finditer(sent)]
         blocked += [(m.start(), m.end()) for m in re.finditer(r"《[^》]*》", sent)]
         deadline = next((m.group(0).lstrip("到至在") for m in DEADLINE.finditer(sent)
-                         if not any(a <= m.start() < b for a, b in blocked)), "") or _horizon(text, s)
+                         if not any(a <= m.start() < b for a, b in blocked)), "") or _horizon(text, s, root)
         prev_end = 0  # a sentence with several figures: each figure's subject starts after the one before
         for m in FIGURE.finditer(sent):
             if any(a <= m.start() < b for a, b in blocked) or NOT_TARGET_AFTER.match(sent[m.end("num"):]):
