@@ -236,7 +236,7 @@ PIPE_NAME_COL = re.compile(r"指标|名称|项目")
 def pipe_table_targets(doc_id: str, text: str, root: Section) -> list[Target]:
     """Indicator tables written as `指标 | 2020年基期值 | 2025年目标值 | 属性` lines: the target column's
     figure of every row (the base-year column is a statistic, not a target)."""
-    out, col, name_col, deadline, pos = [], None, 0, "", 0
+    out, col, name_col, unit_col, deadline, pos = [], None, 0, None, "", 0
     for line in text.split("\n"):
         start, pos = pos, pos + len(line) + 1
         if line.count("|") < 1 or not line.strip():
@@ -244,8 +244,12 @@ def pipe_table_targets(doc_id: str, text: str, root: Section) -> list[Target]:
             continue
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         tcol = next((i for i, c in enumerate(cells) if PIPE_TARGET_COL.search(c) and len(c) <= 16), None)
+        years = [(int(m.group(1)), i) for i, c in enumerate(cells) for m in [re.fullmatch(r"(20\d\d)\s*年?", c)] if m]
+        if tcol is None and len(years) >= 2:
+            tcol = max(years)[1]  # 「指标 | 2020年 | 2025年」: the later year is the target
         if tcol is not None and any(PIPE_NAME_COL.search(c) for c in cells):
             col, name_col = tcol, next(i for i, c in enumerate(cells) if PIPE_NAME_COL.search(c))
+            unit_col = next((i for i, c in enumerate(cells) if c in ("单位", "计量单位")), None)
             y = re.search(r"(20\d\d)", cells[tcol])
             deadline = f"{y.group(1)}年" if y else ""
             continue
@@ -257,6 +261,8 @@ def pipe_table_targets(doc_id: str, text: str, root: Section) -> list[Target]:
             continue
         unit_m = TABLE_UNIT.search(name)
         unit = unit_m.group(1) if unit_m else re.sub(r"[\d.≥≤><%以上左右不少于低]+", "", value) or ("%" if "%" in value else "")
+        if not unit_m and unit_col is not None and unit_col < len(cells) and cells[unit_col]:
+            unit = cells[unit_col]
         indicator = TABLE_UNIT.sub("", name).strip()
         s, e = start + line.find(name), start + len(line.rstrip())
         out.append(Target(doc_id=doc_id, indicator=indicator, value=value if value.endswith(unit) else value + unit,

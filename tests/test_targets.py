@@ -99,3 +99,10 @@ def test_baseline_statistics_are_not_targets_and_tables_take_the_target_column()
     text_targets = {v: (i, d) for i, v, d, s in got if s == "text"}
     assert text_targets["不少于5个"][0] == "每个农村社区"  # its own subject, not the first figure's
     assert all(d == "2025年" for _, d in text_targets.values())
+
+
+def test_indicator_table_with_year_columns_and_a_unit_column():
+    text = ("主要指标\n| 指标名称 | 单位 | 2020年 | 2025年 | 属性 |\n| 社区养老服务设施覆盖率 | % | 60 | 90 | 预期性 |\n"
+            "| 社区工作者数 | 人 | 10 | 18 | 预期性 |\n")
+    assert [(i, v, d) for i, v, d, s in _targets_of(text)] == [("社区养老服务设施覆盖率", "90%", "2025年"),
+                                                               ("社区工作者数", "18人", "2025年")]
