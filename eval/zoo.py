@@ -54,8 +54,7 @@ def score_sections(key: list[dict], got: list[dict]) -> dict:
                 break
         else:
             missing.append(f"{k['number']}{k['heading']}")
-    right = sum(1 for _ in range(depth_ok))
-    return {"key": len(key), "found": found, "right": right, "extra": max(0, len(got) - found), "missing": missing}
+    return {"key": len(key), "found": found, "right": depth_ok, "extra": max(0, len(got) - found), "missing": missing}
 
 
 def _task_match(k: dict, t: dict) -> bool:

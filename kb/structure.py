@@ -1,6 +1,8 @@
-"""Clean text -> heading tree (一、 > (一) > 1. / 专栏) and responsibility clauses.
+"""Clean text -> heading tree and responsibility clauses, by one grammar read from kb/data/genre.toml.
 
-Headings often run into the text (one-line .docx and PDF extractions: `…负责二、增加服务供给(一)完善…
+The marker table gives every heading marker of the genre (第X部分/篇 > 第X章 > 第X节 > 第X条 > 一、 > （一）/㈠ >
+1./1．/1、 > （1） > ①, plus 专栏 boxes, 附件 and markdown `#` lines) a rank and a numbering series; a section
+nests under the nearest open section of a smaller rank. Headings often run into the text (one-line .docx and PDF extractions: `…负责二、增加服务供给(一)完善…
 1 .优化…`), so candidates are found anywhere and accepted only when their number continues the
 numbering at their level; that is what tells `(一)` the heading from `(小区)` or `统一、` in prose.
 """
@@ -10,8 +12,8 @@ import re
 from dataclasses import dataclass
 
 from .genre import PAREN_CN, cn_to_int, genre
-from .responsibility import (_parse_units, blanket_clauses, label_clauses, prose_clause, sentences,  # noqa: F401
-                             states_first_is_lead, split_units)
+from .responsibility import _parse_units  # noqa: F401  (re-exported: tests read it here)
+from .responsibility import label_clauses, prose_clause, sentences, states_first_is_lead
 from .tables import table_clauses
 from .types import Responsibility, Section
 
