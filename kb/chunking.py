@@ -39,15 +39,9 @@ def task_segments(root: Section, clauses: list[Responsibility]) -> list[tuple[li
 
 def chunk_document(meta: DocMeta, text: str, root: Section, clauses: list[Responsibility],
                    size: int, overlap: int) -> list[Passage]:
-    from .tasks import build_tasks
-
     split = splitter(size, overlap)
     passages: list[Passage] = []
-    # Units come from the task a segment belongs to: its own clause, plus a linked task-table row or a
-    # blanket clause; a segment outside every task has none (it never borrows a neighbour's units).
-    tasks = build_tasks(text, root, clauses)
     for t, (path, s, e, clause) in enumerate(task_segments(root, clauses)):
-        task = next((k for k in tasks if k.start <= s < k.end), None)
         seg = text[s:e]
         heading = path[-1] if path else ""
         body = seg[len(heading):] if heading and seg.startswith(heading) else seg
@@ -64,9 +58,9 @@ def chunk_document(meta: DocMeta, text: str, root: Section, clauses: list[Respon
                 doc_id=meta.doc_id, title=meta.title, section_path=list(path),
                 text=piece, start=s + at, end=s + at + len(piece),
                 region=meta.region, level=meta.level,
-                lead_units=list(task.lead) if task else [],
-                partner_units=list(task.partners) if task else [],
-                responsibility=clause.text if clause else (task.clause if task else ""),
+                lead_units=list(clause.lead) if clause else [],
+                partner_units=list(clause.partners) if clause else [],
+                responsibility=clause.text if clause else "",
                 task_id=f"{meta.doc_id}:t{t:03d}",
             ))
     return passages
