@@ -84,7 +84,9 @@ def _counted_after(sentence: str, m: re.Match) -> str:
     """What a count counts, when it follows the figure: 「建成12个完整社区建设试点」 → 完整社区建设试点."""
     if m.group("unit") not in genre().count_units or m.group("tail"):
         return ""
-    after = re.split(r"[，,。；;：:（(]", sentence[m.end():], maxsplit=1)[0]
+    if sentence[:m.start("num")].endswith("每"):
+        return ""  # 「每500名老年人配备…」: a rate's denominator, not a count
+    after = re.split(r"[，,。；;：:（(\d]", sentence[m.end():], maxsplit=1)[0]
     if not re.match(r"[\u4e00-\u9fff“]", after) or after.startswith(("以上", "以下", "左右", "以内")):
         return ""
     after = after.rsplit("的", 1)[-1]
