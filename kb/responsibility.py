@@ -123,6 +123,11 @@ def _parse_units(body: str) -> tuple[list[str], list[str]]:
     """Lead and partner units of a clause body written as prose: 牵头 names the lead; 配合/参与/会同/
     落实 and plain lists name partners."""
     lead, partners = [], []
+    # 「市民政局（牵头）、市财政局」: the bracketed 牵头 marks the unit before it
+    marked = re.findall(r"([^、，,；;（(]+)[（(]牵头[)）]", body)
+    body = re.sub(r"[（(]牵头[)）]", "", body)
+    body = re.sub(r"[（(](?:按职责分工负责|按职责负责|配合|参与)[)）]", "", body)
+    lead += [u for m in marked for u in split_units(m)]
     for group in _top_level_split(body, re.compile(r"[,，;；。]")):
         group = group.strip()
         if not group:

@@ -292,3 +292,10 @@ def test_regulation_duties_in_prose():
     _, tasks = tasks_of(text)
     assert [t.partners for t in tasks] == [["县级以上人民政府民政部门", "公安部门", "消防部门"], ["区民政部门"]]
     assert all(t.lead == [] for t in tasks)  # regulations name no 牵头 unit
+
+
+def test_bracketed_lead_mark():
+    assert _parse_units("市民政局（牵头）、市财政局、市卫健委") == (["市民政局"], ["市财政局", "市卫健委"])
+    text = "一、任务\n（一）甲任务。做甲。（责任单位：市民政局（牵头）、市财政局）\n"
+    _, tasks = tasks_of(text)
+    assert (tasks[0].lead, tasks[0].partners) == (["市民政局"], ["市财政局"])
