@@ -288,6 +288,8 @@ def infer(text: str, filename: str = "") -> dict:
         region, _full, level = place_of(re.sub(r"^.*?关于(?:印发)?[《“]?", "", title)) if title else ("", "", "")
     if not region and title:
         region, _full, level = place_of(title)
+    if not region and filename:  # an upload named after its place: 青川县助餐方案.docx
+        region, _full, level = place_of(Path(filename).stem)
     return {"title": title, "issuer": issuer, "region": region, "level": level, "date": date, "doc_number": doc_number}
 
 

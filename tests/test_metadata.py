@@ -124,6 +124,11 @@ def test_region_from_the_title_when_no_issuer():
     assert region_names("白沙", "", "白沙县村级综合服务设施提升方案") == ["白沙", "白沙县"]
 
 
+def test_region_from_the_file_name_as_a_last_resort():
+    text = "社区助餐服务工作要点\n一、工作目标\n扩大助餐服务覆盖面。\n"
+    assert (infer(text, "白沙县2024年助餐工作要点.docx")["region"], infer(text, "plan.docx")["region"]) == ("白沙", "")
+
+
 def test_nothing_is_made_up():
     m = infer("社区助餐服务工作要点\n一、工作目标\n扩大助餐服务覆盖面。\n")
     assert m == {"title": "社区助餐服务工作要点", "issuer": "", "region": "", "level": "", "date": "", "doc_number": ""}
