@@ -140,7 +140,12 @@ class _DocxNumbering:
             return ""
         ppr = paragraph._p.pPr
         num_pr = ppr.numPr if ppr is not None else None
-        if num_pr is None or num_pr.numId is None:
+        style = paragraph.style
+        while (num_pr is None or num_pr.numId is None) and style is not None:  # numbering set by the style
+            sppr = style.element.pPr
+            num_pr = sppr.numPr if sppr is not None else None
+            style = style.base_style
+        if num_pr is None or num_pr.numId is None or num_pr.numId.val == 0:  # numId 0: numbering switched off
             return ""
         num_id = str(num_pr.numId.val)
         ilvl = int(num_pr.ilvl.val) if num_pr.ilvl is not None else 0

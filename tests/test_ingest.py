@@ -223,3 +223,25 @@ def test_generated_pdf_with_wraps_running_header_and_page_numbers(tmp_path):
     assert raw.count(title) == len(pages) and "- 2 -" in raw
     text = clean_text(raw).text
     assert text.split("\n") == [title] + paras
+
+
+def test_docx_numbering_from_a_heading_style(tmp_path):
+    """Word headings numbered through their style (Heading 1 linked to a 一、 list) keep the marker."""
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    d = docx.Document()
+    d.part.numbering_part.element.append(parse_xml(
+        f'<w:abstractNum {nsdecls("w")} w:abstractNumId="91"><w:lvl w:ilvl="0"><w:start w:val="1"/>'
+        '<w:numFmt w:val="chineseCounting"/><w:lvlText w:val="%1、"/></w:lvl></w:abstractNum>'))
+    d.part.numbering_part.element.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="91"><w:abstractNumId w:val="91"/></w:num>'))
+    d.styles["Heading 1"].element.get_or_add_pPr().append(parse_xml(
+        f'<w:numPr {nsdecls("w")}><w:ilvl w:val="0"/><w:numId w:val="91"/></w:numPr>'))
+    for i in range(1, 13):
+        d.add_heading(f"任务{i}", level=1)
+        d.add_paragraph("正文。")
+    d.save(tmp_path / "s.docx")
+    lines = read_text(tmp_path / "s.docx").split("\n")
+    assert lines[0] == "一、任务1" and lines[2] == "二、任务2" and lines[20] == "十一、任务11" and lines[22] == "十二、任务12"
+    assert lines[1] == "正文。"
