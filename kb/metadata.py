@@ -178,7 +178,9 @@ def find_date(lines: list[str], raw: str) -> tuple[str, int]:
     m = DATE.search(value) if value else None
     if m and iso_date(m):
         return iso_date(m), -1
-    for i, line in enumerate(lines[:40]):
+    for i, line in enumerate(lines[:6]):  # a regulation's note under its title: （…通过 …公布 自…起施行）
+        if not line.startswith(("（", "(")) and not DATE.match(line):
+            continue
         for m in DATE.finditer(line):
             if re.match(rf"\s*[{HAN}]{{0,24}}(?:令第\s*[\d{CN_NUM}]+\s*号)?\s*(?:公布|发布)", line[m.end():]):
                 return iso_date(m), i

@@ -85,6 +85,12 @@ def test_regulation_order_number_and_publication_date():
     assert (m["region"], m["level"]) == ("青峰", "市")
 
 
+def test_a_date_cited_in_the_text_is_not_the_documents():
+    text = ("青峰市社区服务设施管理办法\n第一条 根据2021年3月1日发布的《东岭省社区服务条例》，制定本办法。\n"
+            "第二条 本办法自公布之日起施行。\n青峰市民政局\n2024年6月3日\n")
+    assert infer(text)["date"] == "2024-06-03"
+
+
 def test_web_information_box():
     raw = ("| 发布机构： | 青峰市民政局 | 成文日期： | 2024年02月26日 |\n| 文号： | 青民发〔2024〕3号 | 发布日期： | 2024-02-28 |\n"
            "青峰市民政局关于做好社区助餐工作的通知\n各区民政局：\n现就有关事项通知如下。\n")
