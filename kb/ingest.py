@@ -49,11 +49,11 @@ def table_row(cells: list[str]) -> str:
 def _docx_rows(table) -> list[str]:
     rows = []
     for row in table.rows:
-        cells, seen = [], set()
+        cells, seen = [], []  # the <w:tc> elements themselves, held so that identity stays meaningful
         for cell in row.cells:  # a horizontally merged cell comes once per grid column: show it once
-            if id(cell._tc) in seen:
+            if any(cell._tc is tc for tc in seen):
                 continue
-            seen.add(id(cell._tc))
+            seen.append(cell._tc)
             # vertically merged cells return the top cell, so its text is repeated on every row it spans
             inner = [p.text for p in cell.paragraphs] + ["；".join(_docx_rows(t)) for t in cell.tables]
             cells.append(" ".join(x.strip() for x in inner if x.strip()))
