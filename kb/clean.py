@@ -80,8 +80,9 @@ PASSES: list[tuple[str, re.Pattern, str]] = [
     # Web-page furniture (breadcrumbs, counters, share/print widgets, site footers) and the reference lines
     # citation databases add: whole lines, listed in kb/data/clean.toml.
     ("web furniture", _any_line(DATA["web_furniture"]), ""),
-    ("citation boilerplate", _any_line(DATA["citation_boilerplate"]), ""),
+    # reference codes run into the text go first, so the whole-line rule below never takes text with them
     ("inline boilerplate", _rx("|".join(f"(?:{p})" for p in DATA["inline_boilerplate"])), ""),
+    ("citation boilerplate", _any_line(DATA["citation_boilerplate"]), ""),
     # Markdown table rule lines (|---|:--:|) carry no text.
     ("markdown table rules", _rx(r"^[ ]*\|?[ ]*:?-{3,}:?[ ]*(?:\|[ ]*:?-{3,}:?[ ]*)*\|?[ ]*$", M), ""),
     ("table pipes", _rx(r"^[ |]*\|[ |]*$", M), ""),
@@ -255,10 +256,10 @@ def _drop_repeated_paragraphs(ct: CleanText, min_len: int = 20) -> CleanText:
 
 def clean_text(raw: str) -> CleanText:
     ct = CleanText(raw, list(range(len(raw))))
-    passes = list(PASSES)
-    if is_spaced(raw):
-        passes.insert(passes.index(next(p for p in passes if p[0] == "ocr %o")), SPACED)
-    for name, pattern, repl in passes:
+    for name, pattern, repl in PASSES:
+        # judged once furniture and letter-spaced titles are gone, so that they do not tip a document
+        if name == "ocr %o" and is_spaced(ct.text):
+            ct = _sub(ct, SPACED[1], SPACED[2])
         if name == "blank lines":
             ct = _join_wraps(ct)  # lines are trimmed now; blank lines still mark paragraph ends
         ct = _sub(ct, pattern, repl)

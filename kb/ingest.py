@@ -49,11 +49,11 @@ def table_row(cells: list[str]) -> str:
 def _docx_rows(table) -> list[str]:
     rows = []
     for row in table.rows:
-        cells, seen = [], set()
+        cells, seen = [], []  # the <w:tc> elements themselves, held so that identity stays meaningful
         for cell in row.cells:  # a horizontally merged cell comes once per grid column: show it once
-            if id(cell._tc) in seen:
+            if any(cell._tc is tc for tc in seen):
                 continue
-            seen.add(id(cell._tc))
+            seen.append(cell._tc)
             # vertically merged cells return the top cell, so its text is repeated on every row it spans
             inner = [p.text for p in cell.paragraphs] + ["；".join(_docx_rows(t)) for t in cell.tables]
             cells.append(" ".join(x.strip() for x in inner if x.strip()))
@@ -140,7 +140,12 @@ class _DocxNumbering:
             return ""
         ppr = paragraph._p.pPr
         num_pr = ppr.numPr if ppr is not None else None
-        if num_pr is None or num_pr.numId is None:
+        style = paragraph.style
+        while (num_pr is None or num_pr.numId is None) and style is not None:  # numbering set by the style
+            sppr = style.element.pPr
+            num_pr = sppr.numPr if sppr is not None else None
+            style = style.base_style
+        if num_pr is None or num_pr.numId is None or num_pr.numId.val == 0:  # numId 0: numbering switched off
             return ""
         num_id = str(num_pr.numId.val)
         ilvl = int(num_pr.ilvl.val) if num_pr.ilvl is not None else 0

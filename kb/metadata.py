@@ -178,7 +178,9 @@ def find_date(lines: list[str], raw: str) -> tuple[str, int]:
     m = DATE.search(value) if value else None
     if m and iso_date(m):
         return iso_date(m), -1
-    for i, line in enumerate(lines[:40]):
+    for i, line in enumerate(lines[:6]):  # a regulation's note under its title: （…通过 …公布 自…起施行）
+        if not line.startswith(("（", "(")) and not DATE.match(line):
+            continue
         for m in DATE.finditer(line):
             if re.match(rf"\s*[{HAN}]{{0,24}}(?:令第\s*[\d{CN_NUM}]+\s*号)?\s*(?:公布|发布)", line[m.end():]):
                 return iso_date(m), i
@@ -288,6 +290,8 @@ def infer(text: str, filename: str = "") -> dict:
         region, _full, level = place_of(re.sub(r"^.*?关于(?:印发)?[《“]?", "", title)) if title else ("", "", "")
     if not region and title:
         region, _full, level = place_of(title)
+    if not region and filename:  # an upload named after its place: 青川县助餐方案.docx
+        region, _full, level = place_of(Path(filename).stem)
     return {"title": title, "issuer": issuer, "region": region, "level": level, "date": date, "doc_number": doc_number}
 
 

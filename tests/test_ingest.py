@@ -182,3 +182,66 @@ def test_html_tables_stay_tables_and_menus_go(tmp_path):
     i = lines.index("| 序号 | 工作任务 | 牵头单位 |")
     assert lines[i + 1:i + 5] == ["| 1 | 建设助餐点 | 区民政局 |", "| 2 | 送餐上门 | 区民政局 |",
                                   "| 注：以上任务2025年底前完成 |", "二、保障措施"]
+
+
+def test_generated_pdf_with_wraps_running_header_and_page_numbers(tmp_path):
+    """A PDF laid out as GB/T 9704 prints: body wrapped at the page width, the title repeated as a running
+    header from page 2, page numbers "- n -" at the foot. Read and cleaned, it is the paragraphs again."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.pdfgen import canvas
+
+    from kb.clean import clean_text
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    title = "石门市社区助餐服务实施方案"
+    paras = ["一、工作目标",
+             "到2025年底，全市城市社区老年助餐服务覆盖率达到100%，农村老年助餐点覆盖率达到60%以上，"
+             "形成布局合理、质量安全、可持续发展的老年助餐服务体系。",
+             "二、重点任务",
+             "（一）建设社区老年食堂。依托社区综合服务设施建设老年食堂和助餐点，引导餐饮企业参与助餐配餐，"
+             "为高龄、失能、独居老年人提供送餐上门服务，每年新增助餐点不少于20个。（市民政局牵头，市商务局配合）",
+             "（二）落实助餐补贴。对特殊困难老年人给予助餐补贴，补贴标准由市财政局会同市民政局制定并动态调整，"
+             "确保补贴资金及时足额发放到位，接受社会监督。（市财政局牵头，市民政局配合）"]
+    width, per_page = 24, 6
+    lines = [title]
+    for p in paras:
+        lines += [p[i:i + width] for i in range(0, len(p), width)]
+    c = canvas.Canvas(str(tmp_path / "plan.pdf"))
+    pages = [lines[i:i + per_page] for i in range(0, len(lines), per_page)]
+    for n, page in enumerate(pages, start=1):
+        c.setFont("STSong-Light", 14)
+        if n > 1:
+            c.drawString(150, 800, title)
+        for k, line in enumerate(page):
+            c.drawString(60, 760 - 28 * k, line)
+        c.drawString(290, 40, f"- {n} -")
+        c.showPage()
+    c.save()
+    assert len(pages) >= 3
+    raw = read_text(tmp_path / "plan.pdf")
+    assert raw.count(title) == len(pages) and "- 2 -" in raw
+    text = clean_text(raw).text
+    assert text.split("\n") == [title] + paras
+
+
+def test_docx_numbering_from_a_heading_style(tmp_path):
+    """Word headings numbered through their style (Heading 1 linked to a 一、 list) keep the marker."""
+    import docx
+    from docx.oxml import parse_xml
+    from docx.oxml.ns import nsdecls
+
+    d = docx.Document()
+    d.part.numbering_part.element.append(parse_xml(
+        f'<w:abstractNum {nsdecls("w")} w:abstractNumId="91"><w:lvl w:ilvl="0"><w:start w:val="1"/>'
+        '<w:numFmt w:val="chineseCounting"/><w:lvlText w:val="%1、"/></w:lvl></w:abstractNum>'))
+    d.part.numbering_part.element.append(parse_xml(f'<w:num {nsdecls("w")} w:numId="91"><w:abstractNumId w:val="91"/></w:num>'))
+    d.styles["Heading 1"].element.get_or_add_pPr().append(parse_xml(
+        f'<w:numPr {nsdecls("w")}><w:ilvl w:val="0"/><w:numId w:val="91"/></w:numPr>'))
+    for i in range(1, 13):
+        d.add_heading(f"任务{i}", level=1)
+        d.add_paragraph("正文。")
+    d.save(tmp_path / "s.docx")
+    lines = read_text(tmp_path / "s.docx").split("\n")
+    assert lines[0] == "一、任务1" and lines[2] == "二、任务2" and lines[20] == "十一、任务11" and lines[22] == "十二、任务12"
+    assert lines[1] == "正文。"

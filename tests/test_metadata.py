@@ -85,6 +85,12 @@ def test_regulation_order_number_and_publication_date():
     assert (m["region"], m["level"]) == ("青峰", "市")
 
 
+def test_a_date_cited_in_the_text_is_not_the_documents():
+    text = ("青峰市社区服务设施管理办法\n第一条 根据2021年3月1日发布的《东岭省社区服务条例》，制定本办法。\n"
+            "第二条 本办法自公布之日起施行。\n青峰市民政局\n2024年6月3日\n")
+    assert infer(text)["date"] == "2024-06-03"
+
+
 def test_web_information_box():
     raw = ("| 发布机构： | 青峰市民政局 | 成文日期： | 2024年02月26日 |\n| 文号： | 青民发〔2024〕3号 | 发布日期： | 2024-02-28 |\n"
            "青峰市民政局关于做好社区助餐工作的通知\n各区民政局：\n现就有关事项通知如下。\n")
@@ -122,6 +128,11 @@ def test_region_from_the_title_when_no_issuer():
     m = infer("白沙县村级综合服务设施提升方案\n一、工作目标\n到2025年全覆盖。\n")
     assert (m["region"], m["level"], m["issuer"]) == ("白沙", "县", "")
     assert region_names("白沙", "", "白沙县村级综合服务设施提升方案") == ["白沙", "白沙县"]
+
+
+def test_region_from_the_file_name_as_a_last_resort():
+    text = "社区助餐服务工作要点\n一、工作目标\n扩大助餐服务覆盖面。\n"
+    assert (infer(text, "白沙县2024年助餐工作要点.docx")["region"], infer(text, "plan.docx")["region"]) == ("白沙", "")
 
 
 def test_nothing_is_made_up():
