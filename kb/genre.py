@@ -34,7 +34,7 @@ class Genre:
     first_is_lead: re.Pattern
     blanket: re.Pattern
     unit_suffixes: tuple[str, ...]
-    unit_prefixes: tuple[str, ...]
+    collective_units: re.Pattern
     unit_strip_lead: tuple[str, ...]
     unit_strip_tail: tuple[str, ...]
     not_units: frozenset
@@ -66,7 +66,7 @@ def genre() -> Genre:
         labels=labels, label_rx=label_rx,
         first_is_lead=re.compile(r["first_is_lead"]), blanket=re.compile(r["blanket"]),
         unit_suffixes=tuple(sorted(r["unit_suffixes"], key=len, reverse=True)),
-        unit_prefixes=tuple(r["unit_prefixes"]),
+        collective_units=re.compile(r["collective_units"].strip()),
         unit_strip_lead=tuple(sorted(r["unit_strip_lead"], key=len, reverse=True)),
         unit_strip_tail=tuple(sorted(r["unit_strip_tail"], key=len, reverse=True)),
         not_units=frozenset(r["not_units"]), shared_suffixes=tuple(r["shared_suffixes"]),

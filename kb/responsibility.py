@@ -28,8 +28,8 @@ def is_unit(u: str) -> bool:
         return False
     if core.endswith(g.unit_suffixes) or u.endswith(g.unit_suffixes):
         return True
-    # 各区（功能区）, 各乡镇: a short collective name, not a phrase (各项任务中排在第一位的…)
-    return core.startswith(g.unit_prefixes) and len(core) <= 8 and not re.search(r"[的中为在是项]", core)
+    # 各区（功能区）, 各乡镇: a collective name (not 「各有关部门要…」 or 「各项任务中…」)
+    return bool(g.collective_units.fullmatch(u))
 
 
 def _strip(u: str, keep_shared: bool = False) -> str:
