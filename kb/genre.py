@@ -29,6 +29,8 @@ class Genre:
     box_item_rank: int
     md_rank_per_hash: int
     md_title_hashes: int
+    runin_title_max: int
+    runin_body_subject: re.Pattern
     labels: dict  # label -> lead | partner | listed | deadline
     label_rx: re.Pattern
     first_is_lead: re.Pattern
@@ -63,6 +65,7 @@ def genre() -> Genre:
         markers=markers, box_item_rank=int(d["box"]["item_rank"]),
         md_rank_per_hash=int(d["markdown"]["rank_per_hash"]),
         md_title_hashes=int(d["markdown"].get("title_hashes", 0)),
+        runin_title_max=int(d["runin"]["title_max"]), runin_body_subject=re.compile(d["runin"]["body_subject"]),
         labels=labels, label_rx=label_rx,
         first_is_lead=re.compile(r["first_is_lead"]), blanket=re.compile(r["blanket"]),
         unit_suffixes=tuple(sorted(r["unit_suffixes"], key=len, reverse=True)),

@@ -133,6 +133,12 @@ def _heading_span(text: str, c: _Cand, limit: int) -> tuple[int, str]:
         return (m.end(), (m.group(1) or m.group(2)).strip()) if m else (c.mend, "")
     tend = _title_end(text, c.pos, limit)
     title = text[c.mend:tend].rstrip("。\n *").lstrip(" :：、.．*")
+    g = genre()
+    if len(title) > g.runin_title_max and not text.startswith("\n", tend):
+        sub = g.runin_body_subject.search(title, 4)
+        if sub:
+            cut = text.find(title[:sub.start()], c.mend) + sub.start()
+            return cut, title[:sub.start()]
     # 「（一）推进X 新建住宅小区…，…。」: a Word export that separates the title from its run-in body by a space
     sp = re.search(r"(?<=[\u4e00-\u9fff”》）)]) +(?=[\u4e00-\u9fff“《])", title)
     if sp and c.kind == "heading" and sp.start() >= 2 and (len(title) - sp.end() > 12 or "，" in title[sp.end():]):

@@ -299,3 +299,12 @@ def test_bracketed_lead_mark():
     text = "一、任务\n（一）甲任务。做甲。（责任单位：市民政局（牵头）、市财政局）\n"
     _, tasks = tasks_of(text)
     assert (tasks[0].lead, tasks[0].partners) == (["市民政局"], ["市财政局"])
+
+
+def test_exhortations_are_no_tasks_and_a_run_in_heading_ends_before_its_body_subject():
+    text = ("一、任务（一）甲任务。做甲。（责任单位：县民政局）二、保障措施（一）加强领导。各有关部门要按职责分工负责，形成合力。"
+            "（二）发挥各级党组织和广大党员作用。做好。三、强化工作保障各街道、各有关部门要高度重视，认真抓好落实。")
+    root, tasks = tasks_of(text)
+    assert [(t.heading, t.partners) for t in tasks] == [("甲任务", ["县民政局"])]
+    assert [s.title for s in root.children] == ["任务", "保障措施", "强化工作保障"]
+    assert root.children[1].children[1].title == "发挥各级党组织和广大党员作用"
