@@ -305,10 +305,18 @@ def prose_clause(text: str, s: int, e: int, duty: bool = False) -> Responsibilit
                 partners = [u for u in partners if is_unit(u)]
             end = s + m.end()
             close = SENTENCE_END.search(text, end, e + 1)
-            end = close.end() if close and close.start() <= e else e
+            end = (close.end() if close.group(0) != "\n" else close.start()) if close and close.start() <= e else e
+            start = s + at
+            if start > 0 and text[start - 1] in OPEN:  # 「（市民政局牵头，…配合）」: the clause with its brackets
+                start -= 1
+                shut = next((i for i in range(end - 1, start, -1) if text[i] in CLOSE), None)
+                end = shut + 1 if shut is not None and "。" not in text[shut:end] else end
+            end = max(end, start + 1)
+            while end > start + 1 and text[end - 1] in " \n":
+                end -= 1
             partners = [u for u in dict.fromkeys(partners) if u not in lead]
-            return Responsibility(text=text[s + at:end], lead=list(dict.fromkeys(lead)), partners=partners,
-                                  start=s + at, end=end, source="prose")
+            return Responsibility(text=text[start:end], lead=list(dict.fromkeys(lead)), partners=partners,
+                                  start=start, end=end, source="prose")
     return None
 
 
