@@ -69,14 +69,13 @@ def _line_alts(patterns: list[str]) -> str:
 HEADING_START = _rx(DATA["heading_start"])
 SENTENCE_END = tuple(DATA["sentence_end"])
 PAGE_NUMBER_LINE = _rx("|".join(f"(?:{p.lstrip('^').rstrip('$')})" for p in DATA["page_number_lines"]))
-PASSES: list[tuple[str, re.Pattern, str]] = [
+PASSES: list[tuple[str, re.Pattern, str | None]] = [
     ("newlines", _rx(r"\r\n?"), "\n"),
     ("zero-width", _rx("[\u200b-\u200d\ufeff]"), ""),
     ("page breaks", _rx("\f"), "\n\f\n"),  # a PDF page break becomes a line of its own (see _drop_page_furniture)
     ("odd spaces", _rx("[\xa0\u3000\u2002-\u200a\u202f\u205f\t\v]"), " "),
     # .docx/.pdf extractions start with the file name on a line of its own.
     ("file-name line", _rx(r"\A[^\n]{1,160}\.(?:docx?|pdf|wps|txt|html?)[ ]*\n", re.I), ""),
-    # Web-page furniture: breadcrumbs, publish/visit counters, share widgets, CMS footers.
     # Web-page furniture (breadcrumbs, counters, share/print widgets, site footers) and the reference lines
     # citation databases add: whole lines, listed in kb/data/clean.toml.
     ("web furniture", _any_line(DATA["web_furniture"]), ""),
@@ -93,10 +92,10 @@ PASSES: list[tuple[str, re.Pattern, str]] = [
     # Run into the text of a one-line extraction they keep their inner spaces ("】/ 3 /2.", "，- 4 -开展").
     ("page markers", _rx(r"(?:(?<=\s)|^)(?:[/／][ ]*\d{1,3}[ ]*[/／]|[-－—][ ]*\d{1,3}[ ]*[-－—])(?=\s|$)"
                          r"|(?<![/／\-－—])(?:[/／] \d{1,3} [/／]|[-－—] \d{1,3} [-－—])(?![/／\-－—])", M), ""),
-    # "1 .优化" in .docx exports: a list number split from its dot.
     # Letter-spaced titles and names ("关 于 印 发", "珠 海 市 民 政 局") in otherwise unspaced text:
     # four or more single characters each separated by one space.
     ("letter-spaced run", _rx(rf"(?<![{CJK}])[{CJK}](?:[ ][{CJK}](?![{CJK}])){{3,}}"), None),
+    # "1 .优化" in .docx exports: a list number split from its dot.
     ("spaced list number", _rx(rf"(?<=\d)[ ]+(?=[.．][ ]*[{CJK}])"), ""),
     # OCR artefacts of the .docx export: "80%o" is "80%。", "31Bo" is "31日。", "比例250%" is "比例≥50%".
     ("ocr %o", _rx(r"(?<=\d%)o(?=[^A-Za-z]|$)"), "。"),
@@ -107,10 +106,9 @@ PASSES: list[tuple[str, re.Pattern, str]] = [
     ("blank lines", _rx(r"\n{2,}"), "\n"),
 ]
 
-# A news item that reposts a document ends its preamble with such a line; the body follows.
 # PDF text puts spaces between CJK characters and at line breaks; there a space next to CJK or
 # punctuation is never a word separator. Elsewhere spaces separate the columns of flattened
-# tables, so this pass only runs on text that is spaced throughout.
+# tables, so this pass only runs on text that is spaced throughout (judged in clean_text).
 SPACED = ("spaces near CJK", _rx(rf"(?<=[{CJK_OR_PUNCT}])[ ]+|[ ]+(?=[{CJK_OR_PUNCT}])"), "")
 SPACED_RATIO = 0.005
 
@@ -120,6 +118,7 @@ def is_spaced(text: str) -> bool:
     return len(re.findall(f"[{CJK}] [{CJK}]", text)) / cjk > SPACED_RATIO
 
 
+# A news item that reposts a document ends its preamble with such a line; the body follows.
 FULL_TEXT_MARKER = _rx(r"^[^\n]{0,30}(?:以下为|以下是|附)[^\n]{0,20}全文[:：]?[ ]*$|^[^\n]{0,10}全文如下[:：]?[ ]*$", M)
 
 

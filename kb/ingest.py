@@ -235,6 +235,8 @@ def _link_heavy(el) -> bool:
     if len(links) < 3:
         return False
     text = "".join(el.get_text("").split())
+    if "附件" in text or "。" in text:  # a list of attachments, or prose with links, is content
+        return False
     link_text = sum(len("".join(a.get_text("").split())) for a in links)
     return len(text) <= 300 and link_text >= 0.7 * max(len(text), 1)
 

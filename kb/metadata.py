@@ -283,7 +283,7 @@ def infer(text: str, filename: str = "") -> dict:
     lines = _lines(clean_text(text).text)
     doc_number = find_doc_number(lines, raw)
     date, date_line = find_date(lines, raw)
-    title = find_title(lines, filename)
+    title = labelled(raw, "title") or find_title(lines, filename)
     issuer = find_issuer(lines, raw, title, date_line)
     region, _full, level = place_of(issuer) if issuer else ("", "", "")
     if not region:

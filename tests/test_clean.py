@@ -144,7 +144,7 @@ def test_page_markers_run_into_one_line_text():
 
 def test_web_furniture_and_citation_boilerplate():
     raw = "\n".join([
-        "您当前的位置：首页 > 政务公开 > 政府文件", "石门县助餐服务实施方案",
+        "您当前的位置：首页 > 政务公开 > 政府文件", "首页 > 政策文件 > 县政府文件", "石门县助餐服务实施方案",
         "发布时间：2024-02-28 16:05　来源：县政府办公室　字体：大 中 小　打印本页　浏览次数：1386",
         "【字体：大 中 小】【打印本页】【关闭窗口】", "一、工作目标", PARAGRAPH,
         "| 文号： | 石政办发〔2024〕5号 | 发布日期： | 2024-02-28 |",  # a table row is content, never furniture

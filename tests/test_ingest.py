@@ -175,13 +175,15 @@ def test_html_tables_stay_tables_and_menus_go(tmp_path):
         "<tr><td>1</td><td>建设助餐点</td><td rowspan='2'>区民政局</td></tr>"
         "<tr><td>2</td><td>送餐上门</td></tr>"
         "<tr><td colspan='3'>注：以上任务2025年底前完成</td></tr></table>"
-        "<p>二、保障措施</p></body></html>", encoding="utf-8")
+        "<p>二、保障措施</p><p>附件：<a href='1.docx'>1.重点任务分工表</a> <a href='2.docx'>2.项目清单</a> "
+        "<a href='3.docx'>3.联系人名单</a></p></body></html>", encoding="utf-8")
     lines = [l.strip() for l in read_text(tmp_path / "p.html").split("\n") if l.strip()]
     assert lines[0] == "云溪区助餐服务实施方案"  # no <title>, no menu
     assert "（一）建设助餐点。新建助餐点20个。" in lines  # inline tags and source line breaks do not split a paragraph
     i = lines.index("| 序号 | 工作任务 | 牵头单位 |")
     assert lines[i + 1:i + 5] == ["| 1 | 建设助餐点 | 区民政局 |", "| 2 | 送餐上门 | 区民政局 |",
                                   "| 注：以上任务2025年底前完成 |", "二、保障措施"]
+    assert lines[-1] == "附件：1.重点任务分工表 2.项目清单 3.联系人名单"  # links, but content
 
 
 def test_generated_pdf_with_wraps_running_header_and_page_numbers(tmp_path):

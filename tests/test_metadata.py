@@ -71,6 +71,17 @@ def test_joint_issuers_from_the_flag():
     assert split_orgs("中共石门县委办公室石门县人民政府办公室") == ["中共石门县委办公室", "石门县人民政府办公室"]
 
 
+def test_joint_party_and_government_issuers_with_a_chinese_date():
+    text = ("中共松岭县委办公室\n松岭县人民政府办公室\n松委办发【2024】6号\n"
+            "中共松岭县委办公室 松岭县人民政府办公室\n关于印发《松岭县“一老一小”服务提升三年行动方案》的通知\n"
+            "各乡镇党委、政府，县直各单位：\n现将方案印发给你们。\n中共松岭县委办公室　　松岭县人民政府办公室\n"
+            "二〇二四年九月三十日\n（此件公开发布）\n松岭县“一老一小”服务提升三年行动方案\n一、总体要求\n")
+    m = infer(text)
+    assert (m["issuer"], m["region"], m["level"]) == ("中共松岭县委办公室、松岭县人民政府办公室", "松岭", "县")
+    assert (m["date"], m["doc_number"]) == ("2024-09-30", "松委办发〔2024〕6号")
+    assert m["title"].endswith("关于印发《松岭县“一老一小”服务提升三年行动方案》的通知")
+
+
 def test_issuer_from_signature_when_there_is_no_flag():
     m = infer("石门县老年助餐服务实施方案\n一、工作目标\n到2025年建成助餐点40个。\n石门县民政局\n2024年5月9日\n")
     assert (m["issuer"], m["date"], m["region"], m["level"]) == ("石门县民政局", "2024-05-09", "石门", "县")
@@ -92,7 +103,7 @@ def test_a_date_cited_in_the_text_is_not_the_documents():
 
 
 def test_web_information_box():
-    raw = ("| 发布机构： | 青峰市民政局 | 成文日期： | 2024年02月26日 |\n| 文号： | 青民发〔2024〕3号 | 发布日期： | 2024-02-28 |\n"
+    raw = ("| 文件标题： | 青峰市民政局关于做好社区助餐工作的通知 |\n| 发布机构： | 青峰市民政局 | 成文日期： | 2024年02月26日 |\n| 文号： | 青民发〔2024〕3号 | 发布日期： | 2024-02-28 |\n"
            "青峰市民政局关于做好社区助餐工作的通知\n各区民政局：\n现就有关事项通知如下。\n")
     m = infer(raw)
     assert (m["issuer"], m["date"], m["doc_number"]) == ("青峰市民政局", "2024-02-26", "青民发〔2024〕3号")
