@@ -64,7 +64,13 @@ def _candidates(text: str) -> list[_Cand]:
             out.append(_Cand(m.start(), m.end(), mk.rank, mk.series, mk.kind, mk.holds_items, n, _norm_number(mk.series, m.group(0), n or 0)))
     # 附件: the last line naming an attachment is the attachment; earlier ones list it in the cover.
     atts = [c for c in out if c.kind == "attachment"]
-    out = [c for c in out if c.kind != "attachment" or not any(a.number == c.number and a.pos > c.pos for a in atts)]
+
+    def _att_title(c: _Cand) -> str:
+        nl = text.find("\n", c.mend)
+        return text[c.mend:nl if nl >= 0 else len(text)].strip(" :：")
+
+    out = [c for c in out if c.kind != "attachment" or not any(
+        a.pos > c.pos and (a.number == c.number or (_att_title(c) and _att_title(a) == _att_title(c))) for a in atts)]
     # Markdown headings: one with a marker of its own is that marker's heading; one without is ranked by hashes.
     for m in MD_HEADING.finditer(text):
         if any(c.pos == m.end() for c in out):
