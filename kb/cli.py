@@ -153,6 +153,14 @@ def cmd_stats(args) -> int:
     return 0
 
 
+def cmd_outline(args) -> int:
+    from .outline import outline, render
+
+    o = outline(args.file)
+    print(json.dumps(o, ensure_ascii=False, indent=1) if args.json else render(o))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="python -m kb", description="policy-kb: search and ask the policy documents")
     ap.add_argument("-v", "--verbose", action="store_true")
@@ -183,6 +191,11 @@ def parser() -> argparse.ArgumentParser:
     st = sub.add_parser("stats", help="documents, passages, model, index size")
     st.add_argument("--json", action="store_true")
     st.set_defaults(func=cmd_stats)
+
+    o = sub.add_parser("outline", help="what was understood of one file (headings, tasks, targets), without indexing it")
+    o.add_argument("file")
+    o.add_argument("--json", action="store_true", help="print JSON")
+    o.set_defaults(func=cmd_outline)
     return ap
 
 

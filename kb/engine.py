@@ -117,18 +117,16 @@ class Engine:
         """Every task with a responsibility clause, from the same parsed clauses the answers use."""
         if self._tasks is not None:
             return self._tasks
-        from .chunking import task_segments
+        from .tasks import build_tasks
 
         out = []
         for d in self.data.docs:
-            for path, s, e, clause in task_segments(d.root, d.clauses):
-                if clause is None:
-                    continue
+            for t in build_tasks(d.text, d.root, d.clauses):
                 out.append({
                     "doc_id": d.meta.doc_id, "title": d.meta.title, "region": d.meta.region,
-                    "section": " > ".join(path), "heading": path[-1] if path else "",
-                    "lead": clause.lead, "partners": clause.partners, "clause": clause.text,
-                    "start": s, "end": e,
+                    "section": " > ".join(t.path), "heading": t.path[-1] if t.path else t.heading,
+                    "path": t.path, "text": t.text, "lead": t.lead, "partners": t.partners,
+                    "deadline": t.deadline, "clause": t.clause, "start": t.start, "end": t.end,
                 })
         self._tasks = out
         return out

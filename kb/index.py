@@ -24,7 +24,7 @@ import numpy as np
 from .chunking import chunk_document
 from .clean import clean_text, infer_title
 from .errors import IndexCorrupt
-from .ingest import MANIFEST, corpus_files, load_corpus
+from .ingest import MANIFEST, corpus_files, fill_metadata, load_corpus
 from .search import Bm25Index, DenseIndex
 from .settings import Settings
 from .structure import parse_document as parse_structure
@@ -65,6 +65,7 @@ def _section(d: dict) -> Section:
 def parse_document(doc: Document) -> ParsedDoc:
     ct = clean_text(doc.raw_text)
     root, clauses = parse_structure(ct.text)
+    fill_metadata(doc)  # a document read without load_corpus (kb outline) gets its metadata here
     if not doc.meta.title:
         doc.meta.title = infer_title(ct.text)
     return ParsedDoc(meta=doc.meta, text=ct.text, offsets=ct.offsets, root=root, clauses=clauses, path=doc.path)

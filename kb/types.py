@@ -58,6 +58,9 @@ class Responsibility:
     partners: list[str] = field(default_factory=list)
     start: int = 0
     end: int = 0
+    deadline: str = ""  # 完成时限 stated in the clause or its table row, as written
+    source: str = "label"  # label | prose | table (a task-table row) | blanket (applies to later tasks)
+    task: str = ""  # for a task-table row: its task cell, which links it to the task in the body
 
     @property
     def units(self) -> list[str]:
@@ -75,12 +78,32 @@ class Section:
     body_start: int = 0  # first character after the heading
     children: list["Section"] = field(default_factory=list)
     responsibility: Responsibility | None = None
-    kind: str = "heading"  # heading | box (专栏)
+    kind: str = "heading"  # heading | box (专栏) | article (第X条) | attachment (附件)
+    number: str = ""  # the marker, normalised: 一、 （一） 1. （1） ① 第一章 第三条 专栏1 附件1
+    title: str = ""  # the heading without its marker ("" for an untitled 第X条)
 
     def walk(self):
         yield self
         for c in self.children:
             yield from c.walk()
+
+
+@dataclass
+class Task:
+    """A task with its responsibility: a section (or paragraph, article, task-table row) and who does it."""
+
+    path: list[str]  # headings from the top down to the task's section
+    heading: str  # the task's heading without its marker, or the first words of an unheaded paragraph
+    text: str  # the task's whole text
+    lead: list[str] = field(default_factory=list)  # units the text calls 牵头
+    partners: list[str] = field(default_factory=list)  # every other responsible unit
+    deadline: str = ""
+    clause: str = ""  # the responsibility clause (or table row) as written
+    start: int = 0
+    end: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 @dataclass
