@@ -67,6 +67,13 @@ def _line_alts(patterns: list[str]) -> str:
 
 
 HEADING_START = _rx(DATA["heading_start"])
+
+
+def starts_block(line: str) -> bool:
+    """Whether a line opens a heading or block (then a wrapped line above it is not joined to it)."""
+    from .genre import genre  # the heading grammar's own marker table
+
+    return bool(HEADING_START.match(line)) or any(m.rx.match(line) for m in genre().markers)
 SENTENCE_END = tuple(DATA["sentence_end"])
 PAGE_NUMBER_LINE = _rx("|".join(f"(?:{p.lstrip('^').rstrip('$')})" for p in DATA["page_number_lines"]))
 PASSES: list[tuple[str, re.Pattern, str | None]] = [
@@ -197,7 +204,7 @@ def wrap_width(lines: list[str]) -> float | None:
 
     Wrapped text: most lines are about as wide as the page (none much wider), and those end mid-sentence.
     Paragraph-per-line text: line widths vary with the paragraphs and the wide ones end in 。."""
-    body = [l for l in lines if _width(l) >= 4 and not l.startswith("|") and not HEADING_START.match(l)]
+    body = [l for l in lines if _width(l) >= 4 and not starts_block(l)]
     if len(body) < 5:
         return None
     widths = sorted(_width(l) for l in body)
@@ -227,7 +234,7 @@ def _join_wraps(ct: CleanText) -> CleanText:
             # a bracketed note pushed onto the next line (a responsibility clause after the task's 。)
             # continues the paragraph too
             join = (line and nxt and not line.startswith("|") and _width(line) >= 0.8 * w
-                    and not HEADING_START.match(nxt)
+                    and not starts_block(nxt)
                     and (not line.endswith(SENTENCE_END) or nxt[0] in "（(" and line.endswith("。")))
             if not join:
                 out.append("\n")
