@@ -58,8 +58,6 @@ def main(argv=None) -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
     folder = Path(args.zoo)
-    if "blind" in folder.name or "blind" in str(folder.resolve()):
-        pass  # measured only when asked for explicitly, by whoever may
     result = score(zoo_files(folder))
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))

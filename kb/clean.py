@@ -67,6 +67,13 @@ def _line_alts(patterns: list[str]) -> str:
 
 
 HEADING_START = _rx(DATA["heading_start"])
+
+
+def starts_block(line: str) -> bool:
+    """Whether a line opens a heading or block (then a wrapped line above it is not joined to it)."""
+    from .genre import genre  # the heading grammar's own marker table
+
+    return bool(HEADING_START.match(line)) or any(m.rx.match(line) for m in genre().markers)
 SENTENCE_END = tuple(DATA["sentence_end"])
 PAGE_NUMBER_LINE = _rx("|".join(f"(?:{p.lstrip('^').rstrip('$')})" for p in DATA["page_number_lines"]))
 PASSES: list[tuple[str, re.Pattern, str | None]] = [
@@ -187,6 +194,75 @@ def _drop_page_furniture(ct: CleanText) -> CleanText:
     return _keep_lines(ct, keep)
 
 
+FLAT_HEADER = _rx("(?:" + "|".join(map(re.escape, DATA["flat_table_headers"])) + r")|(?:19|20)\d{2}年.{0,4}值")
+
+
+def _rebuild_flat_tables(ct: CleanText) -> CleanText:
+    """A table flattened to one cell per line (序号 / 工作任务 / 牵头单位 / … then 1 / … / 2 / …) as
+    `| cell | cell |` rows again; each row runs from its sequence number to the line before the next one."""
+    lines = ct.text.split("\n")
+    starts, pos = [], 0
+    for line in lines:
+        starts.append(pos)
+        pos += len(line) + 1
+    out_lines: list[tuple[list[int], int]] = []  # (line indexes of the cells, -1) per output line
+    i, changed = 0, False
+    limit = DATA["flat_table_max_header_chars"]
+    while i < len(lines):
+        n = 0
+        if lines[i].strip() in DATA["flat_table_first"]:
+            n = 1
+            while i + n < len(lines) and len(lines[i + n]) <= limit and FLAT_HEADER.search(lines[i + n]) \
+                    and not lines[i + n].strip().isdigit():
+                n += 1
+        if n < 3 or i + n >= len(lines) or lines[i + n].strip() != "1":
+            out_lines.append(([i], -1))
+            i += 1
+            continue
+        rows, j, seq = [list(range(i, i + n))], i + n, 1
+        while j < len(lines) and lines[j].strip() == str(seq):
+            k = j + 1
+            # the row ends before the next number, at most a few cells past its width (a cell broken in two)
+            while k < len(lines) and k - j < 2 * n and lines[k].strip() != str(seq + 1):
+                k += 1
+            if k - j > 2 * n - 1 or (k >= len(lines) or lines[k].strip() != str(seq + 1)):
+                k = min(j + n, len(lines))  # the last row: its width
+                rows.append(list(range(j, k)))
+                j = k
+                break
+            rows.append(list(range(j, k)))
+            j, seq = k, seq + 1
+        if len(rows) < 2:
+            out_lines.append(([i], -1))
+            i += 1
+            continue
+        out_lines += [(r, 1) for r in rows]
+        changed, i = True, j
+    if not changed:
+        return ct
+    text, offs = [], []
+    for n, (cells, table) in enumerate(out_lines):
+        if n:
+            text.append("\n")
+            offs.append(ct.offsets[starts[cells[0]] - 1])  # the newline before this line
+        if table < 0:
+            s = starts[cells[0]]
+            text.append(lines[cells[0]])
+            offs.extend(ct.offsets[s:s + len(lines[cells[0]])])
+            continue
+        for c in cells:
+            s, cell = starts[c], lines[c]
+            sep = "| " if c == cells[0] else " | "
+            text.append(sep)
+            offs.extend([ct.offsets[s] if cell else ct.offsets[s - 1]] * len(sep))
+            text.append(cell)
+            offs.extend(ct.offsets[s:s + len(cell)])
+        last = starts[cells[-1]] + len(lines[cells[-1]]) - 1
+        text.append(" |")
+        offs.extend([ct.offsets[max(0, last)]] * 2)
+    return CleanText("".join(text), offs)
+
+
 def _width(line: str) -> float:
     """Printed width in CJK characters (Latin letters and digits are half as wide)."""
     return sum(0.5 if ord(ch) < 0x2E80 else 1.0 for ch in line)
@@ -197,7 +273,7 @@ def wrap_width(lines: list[str]) -> float | None:
 
     Wrapped text: most lines are about as wide as the page (none much wider), and those end mid-sentence.
     Paragraph-per-line text: line widths vary with the paragraphs and the wide ones end in 。."""
-    body = [l for l in lines if _width(l) >= 4 and not l.startswith("|") and not HEADING_START.match(l)]
+    body = [l for l in lines if _width(l) >= 4 and not starts_block(l)]
     if len(body) < 5:
         return None
     widths = sorted(_width(l) for l in body)
@@ -227,7 +303,7 @@ def _join_wraps(ct: CleanText) -> CleanText:
             # a bracketed note pushed onto the next line (a responsibility clause after the task's 。)
             # continues the paragraph too
             join = (line and nxt and not line.startswith("|") and _width(line) >= 0.8 * w
-                    and not HEADING_START.match(nxt)
+                    and not starts_block(nxt)
                     and (not line.endswith(SENTENCE_END) or nxt[0] in "（(" and line.endswith("。")))
             if not join:
                 out.append("\n")
@@ -264,6 +340,7 @@ def clean_text(raw: str) -> CleanText:
         ct = _sub(ct, pattern, repl)
         if name == "page breaks":
             ct = _drop_page_furniture(ct)
+    ct = _rebuild_flat_tables(ct)
     ct = _drop_preamble(ct)
     ct = _drop_repeated_paragraphs(ct)
     # Trim leading/trailing newlines left by removed lines.

@@ -170,3 +170,24 @@ def test_markdown_headings_kept_and_table_rules_dropped():
     raw = "# 东岭省社区服务规划\n\n## 一、发展基础\n\n| 指标 | 2025年目标值 |\n|---|:---:|\n| 社区综合服务设施覆盖率 | 100% |"
     assert clean_text(raw).text.split("\n") == ["# 东岭省社区服务规划", "## 一、发展基础", "| 指标 | 2025年目标值 |",
                                                 "| 社区综合服务设施覆盖率 | 100% |"]
+
+
+def test_table_flattened_one_cell_per_line_is_rebuilt_as_rows():
+    cells = ["序号", "工作任务", "牵头单位", "配合单位", "完成时限",
+             "1", "建设社区助餐点", "区民政局", "区商务局、区市场监督管理局", "2025年12月底前",
+             "2", "发展送餐服务", "区民政局", "区卫生健康局", "持续推进",
+             "3", "落实助餐补贴", "区财政局", "区民政局", "每年"]
+    raw = "附件：重点任务分工表\n\n" + "\n\n".join(cells) + "\n\n三、保障措施\n各街道要加强组织领导。"
+    ct = clean_text(raw)
+    assert ct.text.split("\n") == [
+        "附件：重点任务分工表", "| 序号 | 工作任务 | 牵头单位 | 配合单位 | 完成时限 |",
+        "| 1 | 建设社区助餐点 | 区民政局 | 区商务局、区市场监督管理局 | 2025年12月底前 |",
+        "| 2 | 发展送餐服务 | 区民政局 | 区卫生健康局 | 持续推进 |", "| 3 | 落实助餐补贴 | 区财政局 | 区民政局 | 每年 |",
+        "三、保障措施", "各街道要加强组织领导。"]
+    assert all(a <= b for a, b in zip(ct.offsets, ct.offsets[1:]))
+    i = ct.text.index("区商务局、区市场监督管理局")
+    s, e = ct.raw_span(i, i + 13)
+    assert raw[s:e] == "区商务局、区市场监督管理局"  # cells keep their offsets
+    # a list that merely starts with 序号 but has no numbered rows is left alone
+    plain = "序号\n工作任务\n牵头单位\n说明如下。"
+    assert clean_text(plain).text == plain
