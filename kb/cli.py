@@ -257,7 +257,8 @@ COMMANDS = [
 
 def parser() -> argparse.ArgumentParser:
     argparse._ = _zh
-    ap = argparse.ArgumentParser(prog="python -m kb", description="社区服务政策知识库：检索和询问政策文件",
+    prog = "kb" if Path(sys.argv[0]).name == "kb" else "python -m kb"
+    ap = argparse.ArgumentParser(prog=prog, description="社区服务政策知识库：检索和询问政策文件",
                  epilog="例如：python -m kb ask \"老年人助餐服务由哪些部门负责？\"")
     ap.add_argument("-v", "--verbose", action="store_true", help="显示更多运行信息")
     sub = ap.add_subparsers(dest="cmd", required=True, metavar="<命令>", title="命令")
