@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 
 LABELS = {"DEBUG": "调试", "INFO": "信息", "WARNING": "警告", "ERROR": "错误", "CRITICAL": "错误"}
 
@@ -28,4 +29,6 @@ def setup(verbose: bool = False) -> None:
     root.addHandler(handler)
     root.setLevel(logging.WARNING)
     logging.getLogger("kb").setLevel(logging.INFO if verbose else logging.WARNING)
-    logging.captureWarnings(True)  # a library's warnings.warn becomes one log line, not two
+    logging.captureWarnings(True)  # a library's warnings.warn goes through the handler above
+    # urllib3 says so whenever a SOCKS proxy could be configured; nothing here uses one
+    warnings.filterwarnings("ignore", message="SOCKS support in urllib3")

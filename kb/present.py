@@ -49,9 +49,11 @@ def place_name(region: str) -> str:
 
 
 def _names_place(line: str, region: str) -> bool:
-    """Does the line already name the place? "仙游（莆田）" is named by 仙游 or by 莆田."""
+    """Does the line start by naming the place ("厦门（《…》）：…")? "仙游（莆田）" is named by 仙游 or 莆田.
+    A place inside a long title further on does not count: the reader scans the starts of lines."""
+    head = line.strip().lstrip("【")[:12]
     parts = [p for p in re.split(r"[（）()、,，/\s]+", region) if len(p) >= 2]
-    return any(p in line for p in parts or [region])
+    return any(head.startswith(p) for p in parts or [region])
 
 
 def labelled_lines(text: str, citations: list[dict]) -> list[str]:

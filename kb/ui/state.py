@@ -24,9 +24,10 @@ class EngineHolder:
         self.engine = None
         self.error: BaseException | None = None
         self.fraction = 0.0
-        self.desc = "准备中"
+        self.desc = "读取索引"
         self.started = time.monotonic()
         self.built = False  # True when this process built the index (first run) rather than loaded it
+        self.seconds: float | None = None  # from start to ready (or failure), shown in the status line
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -61,16 +62,26 @@ class EngineHolder:
                     log.warning("warm-up query failed: %s", exc)
             self.engine = engine
             self.fraction, self.desc = 1.0, "就绪"
-            print(f"[policy-kb] ready: {len(engine.documents)} documents, {len(engine.passages)} passages",
-                  file=sys.stderr, flush=True)
+            self.seconds = time.monotonic() - self.started
+            how = "建立索引并加载" if self.built else "加载已有索引"
+            print(f"[policy-kb] 就绪：{len(engine.documents)} 个文件，{len(engine.passages)} 个段落"
+                  f"（{how}，用时 {self.seconds:.1f} 秒）", file=sys.stderr, flush=True)
         except BaseException as exc:  # noqa: BLE001 - shown to every user, never swallowed
             log.exception("opening the knowledge base failed")
             self.error = exc
             self.desc = "失败"
+            self.seconds = time.monotonic() - self.started
         finally:
             self._done.set()
 
     # ------------------------------------------------------------ waiting
+
+    def status_text(self) -> str:
+        """What a page shows until the engine is ready: building (first run) or loading (warm restart)."""
+        elapsed = int(time.monotonic() - self.started)
+        if self.built:
+            return f"正在建立索引：{self.desc}（已用 {elapsed} 秒）"
+        return f"正在加载知识库：{self.desc}（已用 {elapsed} 秒）"
 
     @property
     def ready(self) -> bool:
@@ -82,8 +93,7 @@ class EngineHolder:
         self.start()
         while not self._done.wait(poll):
             if progress is not None:
-                elapsed = int(time.monotonic() - self.started)
-                progress(min(self.fraction, 0.99), desc=f"正在建立索引：{self.desc}（已用 {elapsed} 秒）")
+                progress(min(self.fraction, 0.99), desc=self.status_text())
         if self.error is not None:
             raise RuntimeError(f"知识库无法打开：{self.error}")
         return self.engine
