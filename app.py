@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> None:
 
     check_port(args.host, args.port)
     settings = Settings.load()
-    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    (Path(settings.data_dir) / "exports").mkdir(parents=True, exist_ok=True)
     holder = EngineHolder(settings).start()
     demo = build_app(settings, holder)
     demo.queue(default_concurrency_limit=2)
@@ -178,7 +178,9 @@ def main(argv: list[str] | None = None) -> None:
               "只在可信的内部网络中这样做。", file=sys.stderr, flush=True)
     try:
         demo.launch(server_name=args.host, server_port=args.port, theme=THEME, css=CSS, js=JS,
-                    max_file_size=f"{settings.max_upload_mb}mb", allowed_paths=[str(settings.data_dir)],
+                    max_file_size=f"{settings.max_upload_mb}mb",
+                    # only the exports (CSV, Word, feedback copy) are served, not the rest of the data folder
+                    allowed_paths=[str(Path(settings.data_dir) / "exports")],
                     footer_links=["api"], show_error=True, share=False, quiet=True, mcp_server=False)
     except OSError as exc:  # the port was taken between the check and the launch
         raise SystemExit(f"错误：无法在端口 {args.port} 上启动（{exc}）。请用 --port 指定其他端口") from exc
