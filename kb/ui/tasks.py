@@ -71,15 +71,18 @@ class TasksPage:
     def render(self) -> None:
         gr.Markdown("文件中写明责任分工的每一项任务。**牵头单位**一栏只列条款中写明“牵头”的单位，其余单位列在**责任单位**。"
                     "可按任务内容、主题或单位搜索（多个词用空格分开），也可按单位、文件、期限筛选。")
-        with gr.Row(equal_height=False):
-            self.query = gr.Textbox(placeholder="搜索任务内容、主题或单位，例如 养老 助餐", show_label=False, scale=4,
-                                    elem_id="kb-task-search", min_width=240)
-            self.download = gr.DownloadButton("导出 CSV", scale=1, elem_id="kb-task-csv", value=None, min_width=100)
-        with gr.Row():
+        # search, filters and export on one line: more of the table shows on a 1366x768 laptop
+        with gr.Row(equal_height=True, elem_id="kb-task-tools"):
+            self.query = gr.Textbox(placeholder="任务内容、主题或单位，例如 养老 助餐", label="搜索", scale=3,
+                                    elem_id="kb-task-search", min_width=200)
             self.unit = gr.Dropdown(choices=[("全部单位", ALL)], value=ALL, label="单位", elem_id="kb-task-unit",
-                                    filterable=True)
-            self.doc = gr.Dropdown(choices=[("全部文件", ALL)], value=ALL, label="文件", elem_id="kb-task-doc")
-            self.deadline = gr.Dropdown(choices=[("全部期限", ALL)], value=ALL, label="期限", elem_id="kb-task-deadline")
+                                    filterable=True, scale=2, min_width=140)
+            self.doc = gr.Dropdown(choices=[("全部文件", ALL)], value=ALL, label="文件", elem_id="kb-task-doc",
+                                   scale=2, min_width=140)
+            self.deadline = gr.Dropdown(choices=[("全部期限", ALL)], value=ALL, label="期限",
+                                        elem_id="kb-task-deadline", scale=1, min_width=110)
+            self.download = gr.DownloadButton("导出 CSV", scale=1, elem_id="kb-task-csv", value=None, min_width=90,
+                                              elem_classes=["kb-tool-button"])
         self.count = gr.Markdown("", elem_id="kb-task-count")
         self.table = gr.Dataframe(headers=HEADERS, value=[], interactive=False, wrap=True, elem_id="kb-task-table",
                                   max_height=560, column_widths=["7%", "12%", "17%", "12%", "16%", "9%", "27%"])
