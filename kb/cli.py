@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 
 from .errors import KBError, QueryError
+from .logs import reason_zh
 from .present import answer_json, hit_json, labelled_lines  # noqa: F401 - hit_json/answer_json: the JSON contract
 from .settings import Settings
 
@@ -68,25 +68,6 @@ def read_batch(path: str) -> list[tuple[object, str | None, str | None]]:
 
 # ------------------------------------------------------------------ opening the index, with progress
 
-_REASONS_ZH = [
-    (re.compile(r"^no index has been built yet$"), lambda m: "尚未建立索引（首次运行，约需 1–3 分钟）"),
-    (re.compile(r"^rebuild requested$"), lambda m: "按要求重建"),
-    (re.compile(r"^the index manifest is missing or unreadable$"), lambda m: "索引清单缺失"),
-    (re.compile(r"^settings changed: (.+)$"), lambda m: f"设置已改变：{m.group(1)}"),
-    (re.compile(r"^corpus changed \((.+)\)$"),
-     lambda m: "文件有变化（" + m.group(1).replace("added: ", "新增：").replace("removed: ", "删除：")
-     .replace("changed: ", "修改：").replace("; ", "；") + "）"),
-]
-
-
-def reason_zh(reason: str) -> str:
-    for rx, fmt in _REASONS_ZH:
-        m = rx.match(reason)
-        if m:
-            return fmt(m)
-    return reason
-
-
 class _Progress:
     """The engine's progress(fraction, desc) as one tqdm bar per step (读取文档, 向量化, 建立索引);
     the bar shows the whole build's percentage, the step's detail follows it."""
@@ -124,6 +105,11 @@ def open_engine(args, rebuild: bool = False):
     reason = "rebuild requested" if rebuild else index_mod.staleness(settings)
     if reason:
         print(f"信息：正在建立索引 —— {reason_zh(reason)}", file=sys.stderr, flush=True)
+        from .embedding import load_embedder
+
+        # the model first (converted on the very first run, with its own bar), so that its bar does not
+        # interleave with the build's; loaded once per process, the build reuses it
+        load_embedder(settings)
     progress = _Progress()
     try:
         return Engine.open(settings, progress=progress, rebuild=rebuild)

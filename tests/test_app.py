@@ -257,7 +257,8 @@ def test_first_start_builds_index_with_visible_progress(browser, server):
         p.context.close()
     log = server.log()
     assert re.search(r"\[policy-kb\]\s+\d+% ", log)  # the same progress, on the console
-    assert "（建立索引并加载，用时" in log
+    assert "信息：正在建立索引 —— 尚未建立索引（首次运行" in log and "（建立索引并加载，用时" in log
+    assert "WARNING" not in log and "DEBUG" not in log
     assert "share=True" not in log and "public link" not in log  # never suggests a public tunnel
 
 

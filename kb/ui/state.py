@@ -51,8 +51,17 @@ class EngineHolder:
             if self._opener is not None:
                 engine = self._opener(self.settings, self.report)
             else:
+                from .. import index as index_mod
                 from ..engine import Engine
+                from ..logs import reason_zh
 
+                reason = index_mod.staleness(self.settings)
+                if reason:  # information, not a warning: a first run builds the index by design
+                    print(f"[policy-kb] 信息：正在建立索引 —— {reason_zh(reason)}", file=sys.stderr, flush=True)
+                    from ..embedding import load_embedder
+
+                    self.report(0.0, "准备向量模型（首次运行时转换，约需 1 分钟）")
+                    load_embedder(self.settings)
                 engine = Engine.open(self.settings, progress=self.report)
             if self._warm_up:
                 self.fraction, self.desc = max(self.fraction, 0.99), "加载向量模型"
