@@ -81,11 +81,13 @@ class _Progress:
 
         step, _, detail = desc.partition(" ")
         if step != self.step:
+            if self.bar is not None:  # the finished step's bar ends where the next one starts
+                self.bar.update(max(0, int(frac * 100) - self.bar.n))
             self.close()
             if step == "完成":
                 return
             self.step = step
-            self.bar = tqdm(total=100, desc=step, file=sys.stderr,
+            self.bar = tqdm(total=100, initial=int(frac * 100), desc=f"{step} {detail}".strip(), file=sys.stderr,
                             bar_format="{desc}：{percentage:3.0f}%|{bar}| [{elapsed}]")
         if self.bar is not None:
             self.bar.set_description_str(f"{step} {detail}".strip(), refresh=False)
