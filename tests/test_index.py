@@ -75,9 +75,9 @@ def test_interrupted_build_leaves_the_previous_index_loadable(built, fresh_setti
                             env=env_for(fresh_settings, KB_CHUNK_SIZE=170), stderr=subprocess.PIPE, text=True)
     seen = ""
     deadline = time.time() + 120
-    while time.time() < deadline and "embed passages" not in seen:
+    while time.time() < deadline and "个新段落" not in seen:  # the embedding step has started
         seen += proc.stderr.read(64) or ""
-    assert "embed passages" in seen, seen[-2000:]
+    assert "个新段落" in seen, seen[-2000:]
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert (fresh_settings.index_dir / "CURRENT").read_text() == before
