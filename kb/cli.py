@@ -72,13 +72,17 @@ class _Progress:
     """The engine's progress(fraction, desc) as one tqdm bar per step (读取文档, 向量化, 建立索引);
     the bar shows the whole build's percentage, the step's detail follows it."""
 
-    def __init__(self):
+    def __init__(self, announce: str = ""):
         self.bar = None  # created on the first report, so loading a ready index prints nothing
         self.step = None
+        self.announce = announce  # printed with the first report: only the process that really builds says so
 
     def __call__(self, frac: float, desc: str):
         from tqdm import tqdm
 
+        if self.announce:
+            print(self.announce, file=sys.stderr, flush=True)
+            self.announce = ""
         step, _, detail = desc.partition(" ")
         if step != self.step:
             if self.bar is not None:  # the finished step's bar ends where the next one starts
@@ -106,13 +110,13 @@ def open_engine(args, rebuild: bool = False):
     settings = Settings.load()
     reason = "rebuild requested" if rebuild else index_mod.staleness(settings)
     if reason:
-        print(f"信息：正在建立索引 —— {reason_zh(reason)}", file=sys.stderr, flush=True)
         from .embedding import load_embedder
 
         # the model first (converted on the very first run, with its own bar), so that its bar does not
         # interleave with the build's; loaded once per process, the build reuses it
         load_embedder(settings)
-    progress = _Progress()
+    # (another process may be building right now: then this one waits, finds the index fresh and says nothing)
+    progress = _Progress(f"信息：正在建立索引 —— {reason_zh(reason)}" if reason else "")
     try:
         return Engine.open(settings, progress=progress, rebuild=rebuild)
     finally:

@@ -4,7 +4,7 @@
     python scripts/screenshots.py [--url http://127.0.0.1:7860/] [--out docs/screenshots]
 
 Uses Debian's chromium through Playwright (scripts/install_browser.sh installs it). The PNGs are reduced
-to a 128-colour palette so they stay small enough to commit.
+to a 48-colour palette so they stay small enough to commit.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ TABS = [("文件", "documents"), ("责任分工", "responsibilities"), ("目标�
 
 def small_png(path: Path) -> None:
     img = Image.open(path).convert("RGB")
-    img.quantize(colors=128).save(path, optimize=True)
+    img.quantize(colors=48).save(path, optimize=True)
 
 
 def shoot(browser, url: str, out: Path, width: int, height: int) -> list[Path]:

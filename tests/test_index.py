@@ -113,6 +113,6 @@ def test_concurrent_builds_do_not_clash(fresh_settings, engine):
     outs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [o[1][-1000:] for o in outs]
     # one of them built, the other waited for the lock and found the index fresh
-    assert sum("building the index" in err for _out, err in outs) == 1
+    assert sum("信息：正在建立索引" in err for _out, err in outs) == 1
     assert len(list(fresh_settings.index_dir.glob("build-*"))) == 1
     assert index_mod.staleness(fresh_settings) is None

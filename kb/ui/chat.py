@@ -97,7 +97,8 @@ class ChatPage:
                 return
             # which answer these cards belong to (lets a test, or a script, wait for the right panel)
             turn = int(last["turn"])
-            gr.HTML(f'<span class="kb-src-turn" data-turn="{turn}"></span>', padding=False)
+            gr.HTML(f'<span class="kb-src-turn" data-turn="{turn}"></span>', padding=False,
+                    elem_classes=["kb-hidden"])  # takes no room above the cards
             answer = last["answer"]
             if answer is None:
                 gr.Markdown("这个问题没有得到回答。", elem_classes=["kb-hint"])
