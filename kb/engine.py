@@ -60,7 +60,7 @@ class Engine:
             with index_mod.build_lock(settings):
                 reason = "rebuild requested" if rebuild else index_mod.staleness(settings)
                 if reason:
-                    log.warning("building the index: %s", reason)
+                    log.info("building the index: %s", reason)
                     return cls(settings, index_mod.build(settings, embedder, progress), embedder)
         return cls(settings, index_mod.load(settings), embedder)
 
@@ -109,7 +109,7 @@ class Engine:
 
     def _doc(self, doc_id: str):
         if doc_id not in self._docs:
-            raise FilterError(f"unknown document {doc_id!r}; documents: {', '.join(sorted(self._docs))}")
+            raise FilterError(f"没有编号为 {doc_id!r} 的文件；现有文件：{', '.join(sorted(self._docs))}")
         return self._docs[doc_id]
 
     @property
@@ -152,11 +152,11 @@ class Engine:
 
     def check_query(self, query: str) -> str:
         if query is None or not str(query).strip():
-            raise QueryError("the question is empty; type a question, e.g. 老年人助餐服务由哪些部门负责？")
+            raise QueryError("问题是空的，请输入一个问题，例如：老年人助餐服务由哪些部门负责？")
         query = " ".join(str(query).split())
         limit = self.settings.max_query_chars
         if len(query) > limit:
-            log.warning("the question has %d characters; only the first %d are used", len(query), limit)
+            log.warning("问题有 %d 个字，只使用前 %d 个字", len(query), limit)
             query = query[:limit]
         return query
 
@@ -164,19 +164,19 @@ class Engine:
         docs = sorted(self._docs)
         for d in ([doc] if isinstance(doc, str) else (doc or [])):
             if d not in self._docs:
-                raise FilterError(f"unknown document {d!r}; valid --doc values: {', '.join(docs)}")
+                raise FilterError(f"没有编号为 {d!r} 的文件；--doc 可用的值：{', '.join(docs)}")
         regions = sorted({m.region for m in self.documents if m.region})
         if region and not any(region in r for r in regions):
-            raise FilterError(f"unknown region {region!r}; valid --region values: {', '.join(regions)}")
+            raise FilterError(f"没有地区 {region!r} 的文件；--region 可用的值：{', '.join(regions)}")
         levels = sorted({m.level for m in self.documents if m.level})
         if level and level not in levels:
-            raise FilterError(f"unknown level {level!r}; valid --level values: {', '.join(levels)}")
+            raise FilterError(f"没有级别 {level!r} 的文件；--level 可用的值：{', '.join(levels)}")
 
     def search(self, query: str, top_k: int = 10, mode: str = "hybrid", doc=None, region=None, level=None) -> list[Hit]:
         query = self.check_query(query)
         self.check_filters(doc, region, level)
         if top_k < 1:
-            raise QueryError("top-k must be at least 1")
+            raise QueryError("--top-k 至少为 1")
         return self.searcher.search(query, top_k=top_k, mode=mode, doc=doc, region=region, level=level)
 
     def ask(self, question: str, history: list[str] | None = None, doc=None, region=None, level=None) -> Answer:

@@ -23,7 +23,7 @@ import numpy as np
 
 from .chunking import chunk_document
 from .clean import clean_text, infer_title
-from .errors import IndexCorrupt
+from .errors import IndexCorrupt, KBError
 from .ingest import MANIFEST, corpus_files, fill_metadata, load_corpus
 from .search import Bm25Index, DenseIndex
 from .settings import Settings
@@ -119,10 +119,15 @@ def staleness(settings: Settings) -> str | None:
     folder = current_folder(settings)
     if folder is None:
         return "no index has been built yet"
+    path = folder / "manifest.json"
     try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except OSError:
         return "the index manifest is missing or unreadable"
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:  # damaged: same message as any corrupt file
+        raise IndexCorrupt(path, type(exc).__name__) from exc
+    if not isinstance(manifest, dict):
+        raise IndexCorrupt(path, "unexpected content")
     if manifest.get("shape") != shape(settings):
         changed = [k for k, v in shape(settings).items() if manifest.get("shape", {}).get(k) != v]
         return f"settings changed: {', '.join(changed)}"
@@ -169,7 +174,7 @@ def build(settings: Settings, embedder, progress=None) -> IndexData:
     for d in docs:
         passages += chunk_document(d.meta, d.text, d.root, d.clauses, settings.chunk_size, settings.chunk_overlap)
     if not passages:
-        raise IndexCorrupt(settings.corpus_dir, "no readable documents in the corpus folder") from None
+        raise KBError(f"文件夹 {settings.corpus_dir} 中没有可读的文件（no readable documents）；请放入 .txt、.md、.docx、.pdf 或 .html 文件") from None
     report(0.1, f"向量化 {len(passages)} 个段落")
     texts = [p.index_text() for p in passages]
     vectors = np.asarray(embedder.encode_documents(
