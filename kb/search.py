@@ -33,6 +33,20 @@ def _jieba():
 
 
 @lru_cache(maxsize=1)
+def _bm25_jieba():
+    """BM25's own jieba: the shipped dictionaries plus the corpus terms mined at index time
+    (lexicon.register_terms). Kept apart from `_jieba()`, which the answer side's precise-mode
+    word lists use: a mined compound (专职调解员) must not hide its parts there (专职人民调解员)."""
+    import jieba
+
+    _jieba()  # log level set once
+    tok = jieba.Tokenizer()
+    tok.initialize()
+    tok.load_userdict(str(DATA / "userdict.txt"))
+    return tok
+
+
+@lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
     return frozenset(w.strip() for w in (DATA / "stopwords.txt").read_text(encoding="utf-8").split() if w.strip())
 
@@ -40,7 +54,7 @@ def stopwords() -> frozenset[str]:
 def tokenize(text: str) -> list[str]:
     """Search-mode jieba tokens (compounds plus their parts), without stop words and punctuation."""
     stop = stopwords()
-    return [t for t in _jieba().cut_for_search(text.lower()) if t.strip() and t not in stop and not PUNCT.match(t)]
+    return [t for t in _bm25_jieba().cut_for_search(text.lower()) if t.strip() and t not in stop and not PUNCT.match(t)]
 
 
 class Bm25Index:
@@ -205,7 +219,7 @@ class Searcher:
             weights = weighted_query(query, self.bm25.df_share)
             ranked["bm25"] = top_from_scores(self.bm25.weighted_scores(weights), depth, allowed)
         if mode in ("dense", "hybrid"):
-            qvec = self.embedder.encode_queries([dense_query(query)])[0]
+            qvec = self.embedder.encode_queries([dense_query(query, self.bm25.df_share)])[0]
             ranked["dense"] = self.dense.search(qvec, depth, allowed)
         fused = fuse(ranked, self.weights, self.rrf_k) if mode == "hybrid" else ranked[mode]
         info = {name: {i: (r, s) for r, (i, s) in enumerate(items, 1)} for name, items in ranked.items()}

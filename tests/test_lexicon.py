@@ -73,11 +73,17 @@ def test_separable_words_match_with_an_aspect_particle_inside():
     assert lex.synonym_terms("当地兵站") == []  # any other character between is not the word
 
 
-def test_dense_retrieval_gets_the_question_as_asked():
+def test_what_dense_retrieval_embeds():
     from kb.query import dense_query, expand
 
-    q = "老人吃饭难怎么办？"
-    assert dense_query(q) == (q if config()["dense"]["query"] == "question" else expand(q))
+    q = "当兵的老人吃饭难"  # 当兵, 吃饭: not the documents' words; 老人: the documents' word
+    used = {"老人": 0.02}
+    assert dense_query(q, choice="question") == q
+    assert dense_query(q, choice="synonyms") == expand(q)
+    mild = dense_query(q, lambda t: used.get(t, 0.0), choice="mild")
+    assert mild.startswith(q) and "退役军人" in mild and "助餐" in mild
+    assert "老年人" not in mild  # 老人 => 老年人 is left out: the documents already say 老人
+    assert config()["dense"]["query"] in ("question", "synonyms", "mild")
 
 
 def test_weighted_query_keeps_the_question_tokens_at_one_per_occurrence():
