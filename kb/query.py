@@ -6,7 +6,6 @@ the mined corpus terms and the expansion weights are in kb/lexicon.py and kb/dat
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
