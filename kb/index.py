@@ -31,7 +31,7 @@ from .structure import parse_document as parse_structure
 from .types import DocMeta, Document, Passage, Responsibility, Section
 
 log = logging.getLogger(__name__)
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: BM25 tokens include the corpus terms mined at build time (bm25/terms.tsv)
 CURRENT = "CURRENT"
 
 

@@ -1,47 +1,75 @@
 """Query understanding: everyday words -> policy terms (shared by both retrievers), question type,
 the places a question names, and elliptical follow-ups (「那珠海呢？」).
 
-The synonym list is a plain editable file, kb/data/synonyms.txt (or KB_SYNONYMS=path).
+The synonym list is a plain editable file, kb/data/synonyms.txt (or KB_SYNONYMS=path); the thesaurus,
+the mined corpus terms and the expansion weights are in kb/lexicon.py and kb/data/lexicon.toml.
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
+from typing import Callable
+
+from . import lexicon
 
 DATA = Path(__file__).resolve().parent / "data"
 
 
-@lru_cache(maxsize=4)
 def load_synonyms(path: str | None = None) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
-    path = path or os.environ.get("KB_SYNONYMS") or str(DATA / "synonyms.txt")
-    rules = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if "=>" not in line:
-            continue
-        left, right = line.split("=>", 1)
-        words = tuple(w.strip() for w in left.replace("，", ",").split(",") if w.strip())
-        terms = tuple(w.strip() for w in right.replace("，", ",").split(",") if w.strip())
-        if words and terms:
-            rules.append((words, terms))
-    return tuple(rules)
+    """The synonym list's rules ((everyday words), (policy terms)); kept here for existing callers."""
+    return lexicon.load_synonyms(path)
 
 
 def expansions(question: str) -> list[str]:
     """Policy terms for the everyday words in the question that the question does not already use."""
-    out: list[str] = []
-    for words, terms in load_synonyms():
-        if any(w in question for w in words):
-            out += [t for t in terms if t not in question and t not in out]
-    return out
+    return [e.term for e in lexicon.default_lexicon().synonym_terms(question)]
 
 
 def expand(question: str) -> str:
-    """The question with its policy-term expansions appended (what the retrievers search for)."""
+    """The question with its synonym-list terms appended (what the dense retriever may embed)."""
     extra = expansions(question)
+    return question + (" " + " ".join(extra) if extra else "")
+
+
+def weighted_expansions(question: str, df_share: Callable[[str], float] | None = None) -> list[lexicon.Expansion]:
+    """Synonym-list terms and thesaurus synonyms of the question's words, each with its weight
+    (kb/data/lexicon.toml); df_share (share of passages a term occurs in) keeps to the documents' words."""
+    from .search import _jieba, stopwords
+
+    stop = stopwords()
+    words = [w for w in _jieba().lcut(question) if w.strip() and w not in stop]
+    return lexicon.default_lexicon().expansions(words, question, df_share)
+
+
+def weighted_query(question: str, df_share: Callable[[str], float] | None = None) -> dict[str, float]:
+    """BM25 query tokens with weights: the question's own tokens count as before (1 per occurrence);
+    the tokens of an expansion term get its weight unless the question already has them."""
+    from .search import tokenize
+
+    weights: dict[str, float] = {}
+    for t in tokenize(question):
+        weights[t] = weights.get(t, 0.0) + 1.0
+    own = set(weights)
+    for e in weighted_expansions(question, df_share):
+        for t in tokenize(e.term):
+            if t not in own:
+                weights[t] = max(weights.get(t, 0.0), e.weight)
+    return weights
+
+
+def dense_query(question: str, df_share: Callable[[str], float] | None = None, choice: str | None = None) -> str:
+    """What the dense retriever embeds (kb/data/lexicon.toml [dense] query; measured, see there):
+    "question" as asked; "synonyms" with all its synonym-list terms; "mild" with the synonym-list terms
+    of only those everyday words the documents never use (当兵 -> 退役军人), so a question already in
+    the documents' words keeps its meaning and one in foreign words still reaches them."""
+    choice = choice or lexicon.config()["dense"]["query"]
+    if choice == "question":
+        return question
+    terms = lexicon.default_lexicon().synonym_terms(question)
+    if choice == "mild" and df_share is not None:
+        terms = [e for e in terms if df_share(e.word) <= 0]
+    extra = list(dict.fromkeys(e.term for e in terms))
     return question + (" " + " ".join(extra) if extra else "")
 
 

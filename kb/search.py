@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from .query import expand
+from . import lexicon
+from .query import dense_query, weighted_query
 from .types import Hit, Passage
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,20 @@ def _jieba():
 
 
 @lru_cache(maxsize=1)
+def _bm25_jieba():
+    """BM25's own jieba: the shipped dictionaries plus the corpus terms mined at index time
+    (lexicon.register_terms). Kept apart from `_jieba()`, which the answer side's precise-mode
+    word lists use: a mined compound (专职调解员) must not hide its parts there (专职人民调解员)."""
+    import jieba
+
+    _jieba()  # log level set once
+    tok = jieba.Tokenizer()
+    tok.initialize()
+    tok.load_userdict(str(DATA / "userdict.txt"))
+    return tok
+
+
+@lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
     return frozenset(w.strip() for w in (DATA / "stopwords.txt").read_text(encoding="utf-8").split() if w.strip())
 
@@ -38,37 +54,66 @@ def stopwords() -> frozenset[str]:
 def tokenize(text: str) -> list[str]:
     """Search-mode jieba tokens (compounds plus their parts), without stop words and punctuation."""
     stop = stopwords()
-    return [t for t in _jieba().cut_for_search(text.lower()) if t.strip() and t not in stop and not PUNCT.match(t)]
+    return [t for t in _bm25_jieba().cut_for_search(text.lower()) if t.strip() and t not in stop and not PUNCT.match(t)]
 
 
 class Bm25Index:
-    def __init__(self, model):
+    """bm25s over jieba tokens. The corpus's own multi-word terms (lexicon.mine_terms) are mined when the
+    index is built, made jieba words before tokenizing, and saved beside it (terms.tsv) so queries
+    against a loaded index are cut the same way."""
+
+    TERMS = "terms.tsv"
+
+    def __init__(self, model, terms: list[tuple[str, int]] | None = None):
         self.model = model
+        self.terms = terms or []
         self.vocab = set(model.vocab_dict) if getattr(model, "vocab_dict", None) else None
 
     @classmethod
-    def build(cls, texts: list[str]) -> "Bm25Index":
+    def build(cls, texts: list[str], mine: bool = True) -> "Bm25Index":
         import bm25s
 
+        terms = lexicon.mine_terms(texts) if mine and lexicon.config()["mining"]["enabled"] else []
+        lexicon.register_terms(t for t, _c in terms)
         model = bm25s.BM25()
         model.index([tokenize(t) or ["<empty>"] for t in texts], show_progress=False)
-        return cls(model)
+        return cls(model, terms)
 
     def save(self, folder: Path) -> None:
         self.model.save(str(folder), show_progress=False)
+        lexicon.save_terms(self.terms, Path(folder) / self.TERMS)
 
     @classmethod
     def load(cls, folder: Path) -> "Bm25Index":
         import bm25s
 
-        return cls(bm25s.BM25.load(str(folder), show_progress=False))
+        terms = lexicon.read_terms(Path(folder) / cls.TERMS)
+        lexicon.register_terms(t for t, _c in terms)
+        return cls(bm25s.BM25.load(str(folder), show_progress=False), terms)
+
+    def df_share(self, token: str) -> float:
+        """Share of passages a token occurs in (0 when it is not in the index)."""
+        tid = self.model.vocab_dict.get(token) if getattr(self.model, "vocab_dict", None) else None
+        if tid is None:
+            return 0.0
+        indptr = self.model.scores["indptr"]
+        return float(indptr[tid + 1] - indptr[tid]) / max(1, self.model.scores["num_docs"])
 
     def scores(self, query: str) -> np.ndarray:
-        tokens = [t for t in tokenize(query) if self.vocab is None or t in self.vocab]
+        return self.weighted_scores({t: float(c) for t, c in Counter(tokenize(query)).items()})
+
+    def weighted_scores(self, weights: dict[str, float]) -> np.ndarray:
+        """Sum over tokens of weight x BM25 score. bm25s has no query-term weights (its weight_mask
+        weighs documents), so tokens of equal weight are scored together and the sums weighted."""
         n = self.model.scores["num_docs"]
-        if not tokens:
-            return np.zeros(n, dtype=np.float32)
-        return np.asarray(self.model.get_scores(tokens), dtype=np.float32)
+        total = np.zeros(n, dtype=np.float32)
+        groups: dict[float, list[str]] = {}
+        for t, w in weights.items():
+            if w > 0 and (self.vocab is None or t in self.vocab):
+                groups.setdefault(w, []).append(t)
+        for w, tokens in groups.items():
+            total += w * np.asarray(self.model.get_scores(tokens), dtype=np.float32)
+        return total
 
 
 class DenseIndex:
@@ -168,13 +213,13 @@ class Searcher:
         allowed = self.allowed(doc, region, level)
         if allowed is not None and len(allowed) == 0:
             return []
-        q = expand(query)
         depth = max(50, top_k * 5)  # fusion looks deeper than what is shown
         ranked: dict[str, list[tuple[int, float]]] = {}
         if mode in ("bm25", "hybrid"):
-            ranked["bm25"] = top_from_scores(self.bm25.scores(q), depth, allowed)
+            weights = weighted_query(query, self.bm25.df_share)
+            ranked["bm25"] = top_from_scores(self.bm25.weighted_scores(weights), depth, allowed)
         if mode in ("dense", "hybrid"):
-            qvec = self.embedder.encode_queries([q])[0]
+            qvec = self.embedder.encode_queries([dense_query(query, self.bm25.df_share)])[0]
             ranked["dense"] = self.dense.search(qvec, depth, allowed)
         fused = fuse(ranked, self.weights, self.rrf_k) if mode == "hybrid" else ranked[mode]
         info = {name: {i: (r, s) for r, (i, s) in enumerate(items, 1)} for name, items in ranked.items()}
