@@ -71,6 +71,7 @@ class Engine:
                                  self.settings.bm25_weight, self.settings.dense_weight, self.settings.rrf_k)
         self._targets = None  # derived from the index; computed on first use
         self._tasks = None
+        self._derived: dict[str, object] = {}  # other values derived from this index (see derived())
 
     def refresh(self, progress=None) -> str | None:
         """Rebuild when corpus/ or the settings changed; returns the reason, or None if up to date."""
@@ -140,6 +141,22 @@ class Engine:
 
             self._targets = [t for d in self.data.docs for t in extract_targets(d.meta.doc_id, d.text, d.root)]
         return self._targets
+
+    def derived(self, name: str, build):
+        """A value computed once from the current index (build() on first use), dropped when the index
+        is replaced: the answer layer keeps its vocabulary and task maps here, not in module globals."""
+        # No lock: two threads racing on first use both compute the same value, and one is kept.
+        if name not in self._derived:
+            self._derived[name] = build()
+        return self._derived[name]
+
+    def sentence_vectors(self, texts: list[str]):
+        """Vectors of evidence sentences, through the embedder's cache (keyed by text hash and model id,
+        the same cache as passage vectors), so each sentence is encoded once, ever."""
+        return self.embedder.encode_documents(list(texts), show_progress=False)
+
+    def question_vector(self, text: str):
+        return self.embedder.encode_queries([text])[0]
 
     def stats(self) -> dict:
         folder = self.data.folder

@@ -1,0 +1,91 @@
+"""What is due by a date: the tasks whose deadline falls on or before the asked date — the parser's
+task deadlines where it gives them, else the dated sentences of the text (到2022年底, 2025年底前…) —
+per document, each quoted and cited, soonest first."""
+from __future__ import annotations
+
+import re
+
+from ...types import Passage
+from .. import cues
+from ..build import Builder
+from ..context import Context, doc_region
+from ..select import sentence_spans
+from .structure_cite import clause_citation
+
+MAX_LINES = 12
+
+
+def asked_date(text: str) -> tuple[int, int] | None:
+    """(year, month) the question asks about; month 12 when it says 年底 or nothing."""
+    m = re.search(r"(20\d\d)\s*年(?:\s*(\d{1,2})\s*月)?", text)
+    if not m:
+        return None
+    return int(m.group(1)), int(m.group(2) or 12)
+
+
+def due_dates(sentence: str) -> list[tuple[int, int]]:
+    """(year, month) of each deadline a sentence states; a base year (2020年基期, 2019年以来) is none."""
+    rx, not_after, due = cues.rx("deadline"), cues.rx("deadline", "not_after"), cues.rx("deadline", "due_words")
+    out = []
+    for m in rx.finditer(sentence):
+        after = sentence[m.end():m.end() + 8]
+        if not_after.match(after) or re.match(r"\s*[-—~至]\s*20\d\d", after):
+            continue  # a base year or a period (2021—2025年), not a due date
+        marked = m.group(0).lstrip().startswith(("到", "至", "在", "于")) or m.group("tail")
+        if not marked and not due.search(after):
+            continue
+        out.append((int(m.group("year")), int(m.group("month") or 12)))
+    return out
+
+
+def task_deadline(task: dict) -> tuple[int, int] | None:
+    dates = due_dates(task.get("deadline") or "")
+    return max(dates) if dates else None
+
+
+def deadline_items(ctx: Context, until: tuple[int, int]) -> list[tuple[tuple[int, int], Passage, tuple[int, int], str]]:
+    """(date, passage, span, heading) of what is due by `until` in the documents in scope."""
+    docs = set(ctx.doc_ids())
+    items, seen = [], set()
+    for t in ctx.engine.tasks:  # the parser's deadlines first (issue 7 adds task['deadline'])
+        d = task_deadline(t)
+        if t["doc_id"] in docs and d and d <= until:
+            cited = clause_citation(ctx.engine, t)
+            if cited:
+                p, span = cited
+                items.append((d, p, span, t.get("heading", "")))
+                seen.add((t["doc_id"], t["start"]))
+    for p in ctx.engine.passages:
+        if p.doc_id not in docs:
+            continue
+        for a, e in sentence_spans(p):
+            dates = [d for d in due_dates(p.text[a:e]) if d <= until]
+            key = (p.doc_id, p.start + a)
+            if dates and key not in seen and not any(k[0] == p.doc_id and abs(k[1] - key[1]) < 3 for k in seen):
+                seen.add(key)
+                items.append((max(dates), p, (a, e), p.section_path[-1] if p.section_path else ""))
+    # the asked date first (what falls due then), then earlier ones
+    items.sort(key=lambda x: (x[0] != until, -x[0][0], x[1].doc_id, x[1].start + x[2][0]))
+    return items
+
+
+def due_by(ctx: Context) -> Builder | None:
+    until = asked_date(ctx.text)
+    if until is None:
+        return None
+    b = Builder(ctx.text, "deadline")
+    b.exact = True
+    items = deadline_items(ctx, until)
+    if not items:
+        b.decline = f"现有政策文件中未找到{until[0]}年{'' if until[1] == 12 else f'{until[1]}月'}前要完成的任务。"
+        b.type_score = None
+        return b
+    for (y, mth), p, span, heading in items[:MAX_LINES]:
+        region = doc_region(ctx.engine, p.doc_id)
+        when = f"{y}年" + ("底" if mth == 12 else f"{mth}月")
+        b.quote("task", f"【{region}】{when}前｜{heading} —— ", p, span)
+        b.table.append({"doc_id": p.doc_id, "title": p.title, "region": region, "section": p.section,
+                        "deadline": when, "n": b.statements[-1].n})
+    if len(items) > MAX_LINES:
+        b.add("note", f"…共{len(items)}项，以上列出{MAX_LINES}项。")
+    return b
