@@ -29,6 +29,9 @@ def answer_json(qid, question: str, ans) -> dict:
                        "text": c.passage.text, "start": c.passage.start, "end": c.passage.end} for c in ans.citations],
         "table": ans.table,
         "related": [hit_json(h) for h in ans.related],
+        # added with the answer pipeline (issue 8): what the text was rendered from, and the gate's decision
+        "statements": [st.to_dict() for st in getattr(ans, "statements", [])],
+        "gate": getattr(ans, "gate", {}),
     }
 
 

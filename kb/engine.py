@@ -5,6 +5,7 @@ import logging
 import re
 import shutil
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import index as index_mod
@@ -23,6 +24,7 @@ class _LazyEmbedder:
     def __init__(self, settings: Settings):
         self.settings = settings
         self._e = None
+        self._local = threading.local()  # per thread: the query vectors of the answer being built
 
     def get(self):
         if self._e is None:
@@ -31,8 +33,24 @@ class _LazyEmbedder:
             self._e = load_embedder(self.settings)
         return self._e
 
+    @contextmanager
+    def remembering(self):
+        """While answering one question, a text searched again (per document, by the gate) is not
+        encoded again. Scoped to the answer, so search latency figures elsewhere stay honest."""
+        outer = getattr(self._local, "cache", None)
+        self._local.cache = {} if outer is None else outer
+        try:
+            yield
+        finally:
+            self._local.cache = outer
+
     def encode_queries(self, texts):
-        return self.get().encode_queries(texts)
+        cache = getattr(self._local, "cache", None)
+        if cache is None or len(texts) != 1:
+            return self.get().encode_queries(texts)
+        if texts[0] not in cache:
+            cache[texts[0]] = self.get().encode_queries(texts)
+        return cache[texts[0]]
 
     def encode_documents(self, texts, show_progress=True, progress=None):
         return self.get().encode_documents(texts, show_progress=show_progress, progress=progress)
@@ -203,7 +221,8 @@ class Engine:
 
         question = self.check_query(question)
         self.check_filters(doc, region, level)
-        return answer(self, question, history=history, doc=doc, region=region, level=level)
+        with self.embedder.remembering():
+            return answer(self, question, history=history, doc=doc, region=region, level=level)
 
     # ------------------------------------------------------------ adding documents
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..evidence import Vocab, content_terms, vocab
-from ..query import COMPARE_CUES, Query, question_type, resolve_followup, understand
+from ..query import COMPARE_CUES, Query, expand, question_type, resolve_followup, understand
 from ..types import DocMeta, Hit, Passage
 
 TOP_K = 8  # passages a strategy looks at (retrieval depth of the answer)
@@ -64,7 +64,8 @@ class Context:
     @property
     def qvec(self) -> np.ndarray:
         if self._qvec is None:
-            self._qvec = self.engine.question_vector(self.text)
+            # the text the retrievers embed (question + synonym expansions): its vector is already cached
+            self._qvec = self.engine.question_vector(expand(self.text))
         return self._qvec
 
     def search(self, text: str | None = None, top_k: int = TOP_K, **over) -> list[Hit]:

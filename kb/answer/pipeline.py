@@ -98,3 +98,17 @@ def maybe_llm(engine, ans: Answer) -> Answer:
     if text:
         ans.text, ans.mode = text, "llm"
     return ans
+
+
+def gate_view(engine, question: str) -> list[dict]:
+    """What the gate saw for each part of a question (for eval.calibrate_gate): the stage that decided
+    (scope, type, exact, score), the decision, and the signals."""
+    ctx = make_context(engine, question)
+    out = []
+    for part in split_parts(ctx.text):
+        sub = ctx.derive(part) if part != ctx.text else ctx
+        _b, decision, _entry = run(sub)
+        sig = dict(decision.signals)
+        out.append({"part": part, "type": sub.qtype, "stage": sig.pop("stage", ""), "ok": decision.ok,
+                    "signals": {k: v for k, v in sig.items() if k != "p"}})
+    return out

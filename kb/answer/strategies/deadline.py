@@ -69,6 +69,21 @@ def deadline_items(ctx: Context, until: tuple[int, int]) -> list[tuple[tuple[int
     return items
 
 
+def around_date(text: str, span: tuple[int, int], year: int, limit: int = 90) -> tuple[int, int]:
+    """A long run-on sentence quoted from the clause that states the date, up to `limit` characters."""
+    a, e = span
+    if e - a <= limit:
+        return span
+    m = re.search(rf"(?:到|至|在|于)?\s*{year}\s*年", text[a:e])
+    if not m:
+        return span
+    cut = max(text.rfind(c, a, a + m.start()) for c in "，,；;")
+    start = cut + 1 if cut >= a else a + m.start()
+    end = min(e, start + limit)
+    stop = max(text.rfind(c, start, end) for c in "，,；;。")
+    return start, (stop if stop > start + 10 and end < e else end)
+
+
 def due_by(ctx: Context) -> Builder | None:
     until = asked_date(ctx.text)
     if until is None:
@@ -81,6 +96,7 @@ def due_by(ctx: Context) -> Builder | None:
         b.type_score = None
         return b
     for (y, mth), p, span, heading in items[:MAX_LINES]:
+        span = around_date(p.text, span, y)
         region = doc_region(ctx.engine, p.doc_id)
         when = f"{y}年" + ("底" if mth == 12 else f"{mth}月")
         b.quote("task", f"【{region}】{when}前｜{heading} —— ", p, span)

@@ -12,8 +12,8 @@ from .structure_cite import find_loose, in_text, span_citation
 FIELDS = [
     ("doc_number", "文号", re.compile(r"文号|字号|发文号|编号")),
     ("issuer", "发文机关", re.compile(r"谁|哪个|哪家|什么(部门|单位|机关|机构)|发文(机关|单位|部门)|发布|印发|出台|制定")),
-    ("date", "成文日期", re.compile(r"什么时候|何时|哪天|哪一年|几月|日期|时间|哪年")),
-    ("period", "规划期/有效期", re.compile(r"有效|失效|过期|施行|执行期|规划期|到哪年|管到|适用到|期限|还能用")),
+    ("date", "成文日期", re.compile(r"什么时候|何时|哪天|(发|出|印发|发布)的?(哪一?年|几月)|日期|时间")),
+    ("period", "规划期/有效期", re.compile(r"有效|失效|过期|施行|执行期|规划期|到哪一?年|管到|适用到|期限|还能用")),
 ]
 CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
@@ -38,6 +38,12 @@ def period(engine, meta) -> tuple[str, tuple | None]:
     if until:
         return f"有效期至{until}", None
     return five_year_period(meta.title), None
+
+
+def chinese_date(value: str) -> str:
+    """2022-05-10 → 2022年5月10日, the way a document's 成文日期 is written (so it can be found and cited)."""
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", value.strip())
+    return f"{m.group(1)}年{int(m.group(2))}月{int(m.group(3))}日" if m else value
 
 
 def asked_fields(text: str) -> list[tuple[str, str]]:
@@ -80,6 +86,8 @@ def document_info(ctx: Context) -> Builder | None:
                 value, cited = period(ctx.engine, meta)
             else:
                 value = getattr(meta, key, "") or ""
+                if key == "date":
+                    value = chinese_date(value)
                 cited = in_text(ctx.engine, doc_id, value)
             if not value:
                 b.add("meta", f"  {label}：文件及收录信息均未载明")

@@ -37,6 +37,11 @@ def asked_unit(ctx: Context) -> str | None:
     return None
 
 
+def says_lead(task: dict) -> bool:
+    """The clause distinguishes a lead: it says 牵头/主责, or the parser split lead from partners."""
+    return bool(re.search(r"牵头|主责|负总责", task.get("clause") or "")) or bool(task.get("partners"))
+
+
 def detect(ctx: Context) -> bool:
     return asked_unit(ctx) is not None
 
@@ -51,16 +56,19 @@ def unit_tasks(ctx: Context) -> Builder | None:
     found = 0
     for doc_id in ctx.doc_ids():
         tasks = [t for t in ctx.engine.tasks if t["doc_id"] == doc_id and doc_id in docs]
-        lead = [t for t in tasks if any(core(u) == unit for u in t.get("lead") or [])]
-        part = [t for t in tasks if t not in lead and any(core(u) == unit for u in t.get("partners") or [])]
+        # Lead only where the clause says so (牵头, or a stated first-is-lead rule the parser applied);
+        # a plain 责任单位 list names units that share the task.
+        lead = [t for t in tasks if says_lead(t) and any(core(u) == unit for u in t.get("lead") or [])]
+        part = [t for t in tasks if t not in lead and any(core(u) == unit for u in
+                                                          (t.get("lead") or []) + (t.get("partners") or []))]
         if not lead and not part:
             continue
         region, title = tasks[0].get("region", ""), doc_title(ctx.engine, doc_id)
         names = sorted({u for t in lead + part for u in (t.get("lead") or []) + (t.get("partners") or [])
                         if core(u) == unit})
         b.add("heading", f"【{region}】《{title}》中{'、'.join(names)}：牵头{len(lead)}项，"
-                         f"{'配合' if any(t.get('lead') for t in part) else '参与（责任单位）'}{len(part)}项")
-        for role, group in (("牵头", lead), ("配合/参与", part)):
+                         f"配合或共同负责{len(part)}项")
+        for role, group in (("牵头", lead), ("配合/责任单位", part)):
             for t in group[:MAX_TASKS_PER_ROLE]:
                 cited = clause_citation(ctx.engine, t)
                 if cited is None:
