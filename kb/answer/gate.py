@@ -27,8 +27,9 @@ from .context import Context, task_text
 from .select import dense_scores, sentence_spans
 
 GATE_FILE = Path(__file__).resolve().parent.parent / "data" / "gate.json"
-FEATURES = ("dense_best", "dense_margin", "answer_dense", "coverage", "answer_coverage", "unseen", "howto",
-            "type_score")
+# type_score is recorded but not a model input: extractive strategies have no type measure of their own (1.0),
+# so as a feature it learned "no type evidence = answerable"; type evidence decides at the type stage instead.
+FEATURES = ("dense_best", "dense_margin", "answer_dense", "coverage", "answer_coverage", "unseen", "howto")
 # Before a calibration exists: the former rule (coverage of the best task ≥ 0.10; gold answerable ≥ 0.11).
 FALLBACK_MIN_COVERAGE = 0.10
 

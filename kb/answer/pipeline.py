@@ -60,16 +60,24 @@ def split_parts(text: str) -> list[str]:
     return parts if len(parts) > 1 else [text]
 
 
+def part_contexts(ctx: Context, parts: list[str]):
+    """A context per part. A part that names no subject the documents know (「目标是多少？」「这摊事谁管？」)
+    asks about the previous part's subject, which is put in front of it."""
+    topic = ""
+    for part in parts:
+        sub = ctx.derive(part)
+        known = [g for g in sub.groups if any(ctx.voc.idf(t) < ctx.voc.idf_unseen - 1e-9 for t in g)]
+        if not known and topic:
+            sub = ctx.derive(topic + part)
+            known = sub.groups
+        topic = "".join(g[0] for g in known) or topic
+        yield part, sub
+
+
 def multipart(ctx: Context, parts: list[str]) -> Answer:
     out = Builder(ctx.text, "multipart")
     answered, gates, related = 0, [], []
-    topic = ""
-    for i, part in enumerate(parts, 1):
-        sub = ctx.derive(part)
-        if not sub.groups and topic:
-            # 「…老旧小区改造由谁负责？目标是多少？」: a part that names no subject asks about the previous one's
-            sub = ctx.derive(topic + part)
-        topic = "".join(g[0] for g in sub.groups) or topic
+    for i, (part, sub) in enumerate(part_contexts(ctx, parts), 1):
         b, decision, _entry = run(sub)
         gates.append({"part": part, "type": sub.qtype, **decision.to_dict()})
         out.add("part", f"（{i}）{part}：")
@@ -104,9 +112,9 @@ def gate_view(engine, question: str) -> list[dict]:
     """What the gate saw for each part of a question (for eval.calibrate_gate): the stage that decided
     (scope, type, exact, score), the decision, and the signals."""
     ctx = make_context(engine, question)
+    parts = split_parts(ctx.text)
     out = []
-    for part in split_parts(ctx.text):
-        sub = ctx.derive(part) if part != ctx.text else ctx
+    for part, sub in (part_contexts(ctx, parts) if len(parts) > 1 else [(ctx.text, ctx)]):
         _b, decision, _entry = run(sub)
         sig = dict(decision.signals)
         out.append({"part": part, "type": sub.qtype, "stage": sig.pop("stage", ""), "ok": decision.ok,
