@@ -7,8 +7,8 @@ Three kinds of evidence, in order:
 3. a calibrated score (logistic regression, weights in kb/data/gate.json, fitted by
    `python -m eval.calibrate_gate` with cross-validation) over general signals: the dense similarity of
    the question to its best evidence sentence and that sentence's margin over the rest, the lexical
-   coverage after synonym expansion, the share of the question's words no document uses, and the
-   strategy's type score.
+   coverage after synonym expansion (of the retrieved tasks and of the quoted sentences), and the share of
+   the question's words no document uses.
 """
 from __future__ import annotations
 
@@ -21,15 +21,16 @@ from pathlib import Path
 import numpy as np
 
 from ..evidence import coverage
-from . import cues
 from .build import Builder
 from .context import Context, task_text
 from .select import dense_scores, sentence_spans
 
 GATE_FILE = Path(__file__).resolve().parent.parent / "data" / "gate.json"
-# type_score is recorded but not a model input: extractive strategies have no type measure of their own (1.0),
-# so as a feature it learned "no type evidence = answerable"; type evidence decides at the type stage instead.
-FEATURES = ("dense_best", "dense_margin", "answer_dense", "coverage", "answer_coverage", "unseen", "howto")
+# Model inputs are general signals only. type_score is recorded but not an input: extractive strategies have
+# no type measure of their own (1.0), so as a feature it learned "no type evidence = answerable"; type evidence
+# decides at the type stage instead. A cue list of how-to verbs was tried as a feature and dropped: the fit
+# leaned on it alone (it matched the phrasing of the calibration questions, not the meaning).
+FEATURES = ("dense_best", "dense_margin", "answer_dense", "coverage", "answer_coverage", "unseen")
 # Before a calibration exists: the former rule (coverage of the best task ≥ 0.10; gold answerable ≥ 0.11).
 FALLBACK_MIN_COVERAGE = 0.10
 
@@ -96,7 +97,6 @@ def signals(ctx: Context, b: Builder | None) -> dict:
     return {
         "dense_best": best, "dense_margin": margin, "answer_dense": adense, "coverage": cov,
         "answer_coverage": acov, "unseen": unseen_share(ctx),
-        "howto": 1.0 if cues.rx("howto").search(ctx.text) else 0.0,
         "type_score": float(b.type_score) if b is not None and b.type_score is not None else 0.0,
     }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ...evidence import coverage
-from ...query import TYPE_CUES
+from ...query import COMPARE_CUES, TYPE_CUES
 from ...types import Hit
 from ..build import Builder
 from ..context import Context, doc_region, doc_title, merge_hits, task_passages
@@ -17,10 +17,12 @@ MIN_COVERAGE = 0.10  # a document's best sentences must cover at least this much
 
 
 def base_question(ctx: Context) -> str:
+    """The question without its places and comparison words (「各地」「分别」 match any text about places)."""
     base = ctx.text
     for r in ctx.query.regions:
         base = base.replace(r, "")
-    return re.sub(r"^[和、，,与及]+", "", base)
+    base = COMPARE_CUES.sub("", base).replace("分别", "")
+    return re.sub(r"^[和、，,与及的]+", "", base)
 
 
 def comparison(ctx: Context) -> Builder | None:
@@ -59,7 +61,7 @@ def comparison(ctx: Context) -> Builder | None:
                     text = table_line(t) if t.source == "table" else f"{t.value} —— 原文：{quote}"
                     row = {"indicator": t.indicator, "figure": t.value, "deadline": deadline,
                            "statements": [("figure", text, p, span)]}
-        if row is None and hits:
+        if row is None and hits and not numeric:
             # The document's task on the topic (as for measures), then its sentences that match best.
             task = rank_tasks(ctx, hits)[0][1].passage
             pool = merge_hits([Hit(passage=x, score=1.0) for x in task_passages(engine, task)], hits)

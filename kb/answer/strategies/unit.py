@@ -37,9 +37,16 @@ def asked_unit(ctx: Context) -> str | None:
     return None
 
 
-def says_lead(task: dict) -> bool:
-    """The clause distinguishes a lead: it says 牵头/主责, or the parser split lead from partners."""
-    return bool(re.search(r"牵头|主责|负总责", task.get("clause") or "")) or bool(task.get("partners"))
+FIRST_IS_LEAD = re.compile(r"排在?第一位的?(单位)?为牵头")
+
+
+def says_lead(engine, task: dict) -> bool:
+    """Whether the task's lead units are named as lead by the text: its clause says 牵头/主责, or the
+    document states that the first unit listed leads (GENRE.md). Otherwise the units share the task."""
+    if re.search(r"牵头|主责|负总责", task.get("clause") or ""):
+        return True
+    return engine.derived(f"first_is_lead:{task['doc_id']}",
+                          lambda: bool(FIRST_IS_LEAD.search(engine.doc_text(task["doc_id"]))))
 
 
 def detect(ctx: Context) -> bool:
@@ -58,7 +65,7 @@ def unit_tasks(ctx: Context) -> Builder | None:
         tasks = [t for t in ctx.engine.tasks if t["doc_id"] == doc_id and doc_id in docs]
         # Lead only where the clause says so (牵头, or a stated first-is-lead rule the parser applied);
         # a plain 责任单位 list names units that share the task.
-        lead = [t for t in tasks if says_lead(t) and any(core(u) == unit for u in t.get("lead") or [])]
+        lead = [t for t in tasks if says_lead(ctx.engine, t) and any(core(u) == unit for u in t.get("lead") or [])]
         part = [t for t in tasks if t not in lead and any(core(u) == unit for u in
                                                           (t.get("lead") or []) + (t.get("partners") or []))]
         if not lead and not part:
