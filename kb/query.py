@@ -5,7 +5,6 @@ The synonym list is a plain editable file, kb/data/synonyms.txt (or KB_SYNONYMS=
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -83,11 +82,7 @@ def _generic_place(name: str) -> bool:
 
 # ---------------------------------------------------------------- question type
 
-@lru_cache(maxsize=1)
-def type_table() -> dict:
-    """kb/data/question_types.json: each type's cue patterns (tried in order) and follow-up form."""
-    return json.loads((DATA / "question_types.json").read_text(encoding="utf-8"))
-
+from .qtypes import type_table  # noqa: E402  (cues and follow-up forms are data: kb/data/question_types.json)
 
 TYPE_CUES = [(t["name"], re.compile("|".join(t["cues"]))) for t in type_table()["types"]]
 COMPARE_CUES = re.compile("|".join(type_table()["comparison"]["cues"]))

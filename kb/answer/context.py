@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..evidence import Vocab, content_terms, vocab
-from ..query import COMPARE_CUES, Query, expand, question_type, resolve_followup, understand
+from .. import query as query_mod
+from ..query import COMPARE_CUES, Query, question_type, resolve_followup, understand
 from ..types import DocMeta, Hit, Passage
 
 TOP_K = 8  # passages a strategy looks at (retrieval depth of the answer)
@@ -64,8 +65,8 @@ class Context:
     @property
     def qvec(self) -> np.ndarray:
         if self._qvec is None:
-            # the text the retrievers embed (question + synonym expansions): its vector is already cached
-            self._qvec = self.engine.question_vector(expand(self.text))
+            # the text the dense retriever embeds, so the vector is the one its search already computed
+            self._qvec = self.engine.question_vector(dense_text(self.text))
         return self._qvec
 
     def search(self, text: str | None = None, top_k: int = TOP_K, **over) -> list[Hit]:
@@ -79,6 +80,11 @@ class Context:
     def derive(self, text: str) -> "Context":
         """A context for part of this question (multi-part questions): same filters and history."""
         return make_context(self.engine, text, self.history, **self.filters, inherit_places=self.query.regions)
+
+
+def dense_text(question: str) -> str:
+    """What the dense retriever embeds for a question (query.dense_query where the lexicon defines it)."""
+    return getattr(query_mod, "dense_query", query_mod.expand)(question)
 
 
 def make_context(engine, question: str, history=None, doc=None, region=None, level=None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..query import type_table
+from ..qtypes import type_table
 from ..types import Answer
 from . import gate, registry
 from .build import Builder, abstain

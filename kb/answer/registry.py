@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from ..query import type_table
+from ..qtypes import type_table
 from ..types import Hit
 from .build import Builder
 from .context import Context, merge_hits
