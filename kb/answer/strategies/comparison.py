@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 from ...evidence import coverage
-from ...query import COMPARE_CUES, TYPE_CUES
+from ...query import TYPE_CUES
 from ...types import Hit
 from ..build import Builder
 from ..context import Context, doc_region, doc_title, merge_hits, task_passages
-from ..select import best_sentences, doc_span, rank_tasks
+from ..select import QUOTED, best_sentences, doc_span, rank_tasks
 from .figures import MIN_TARGET_COVERAGE, asks_figure, fitting_targets, table_line
 from .responsibility import responsibility, topic_query
 
@@ -17,12 +17,11 @@ MIN_COVERAGE = 0.10  # a document's best sentences must cover at least this much
 
 
 def base_question(ctx: Context) -> str:
-    """The question without its places and comparison words (「各地」「分别」 match any text about places)."""
+    """The question without its places (each document is searched on its own)."""
     base = ctx.text
     for r in ctx.query.regions:
         base = base.replace(r, "")
-    base = COMPARE_CUES.sub("", base).replace("分别", "")
-    return re.sub(r"^[和、，,与及的]+", "", base)
+    return re.sub(r"^[和、，,与及]+", "", base)
 
 
 def comparison(ctx: Context) -> Builder | None:
@@ -36,6 +35,8 @@ def comparison(ctx: Context) -> Builder | None:
     rows = []
     for doc_id in docs:
         hits = engine.search(base, top_k=5, doc=doc_id)
+        for term in QUOTED.findall(ctx.text):  # a quoted term is what is compared: find where each document has it
+            hits = merge_hits(hits, engine.search(term, top_k=3, doc=doc_id))
         row = None
         if who and hits:
             sub_ctx = ctx.derive(base)
