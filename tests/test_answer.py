@@ -28,6 +28,7 @@ def check_citations(engine, ans):
     by_n = {c.n: c.passage for c in ans.citations}
     for m in re.finditer(r"([^\[\]\n]*?)\[(\d+)\]", ans.text):
         statement, p = m.group(1), by_n[int(m.group(2))]
+        statement = re.sub(r"^\s*【[^】]*】", "", statement)  # the region label of a multi-document answer
         quoted = re.split(r"——|：", statement)[-1].strip()
         if "原文：" in statement:
             quoted = statement.split("原文：", 1)[1]

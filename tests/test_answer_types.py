@@ -10,7 +10,7 @@ from kb.answer.registry import REGISTRY, classify
 from kb.answer.context import make_context
 from kb.cli import answer_json
 
-from .test_answer import check_citations
+from test_answer import check_citations
 
 
 def test_every_registered_type_has_a_plan_strategies_and_a_followup_form():
