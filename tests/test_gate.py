@@ -68,5 +68,5 @@ def test_recorded_signals_match_the_engine(engine):
         now = gate_view(engine, q)
         for rec, cur in zip(by_q[q], now):
             assert rec["stage"] == cur["stage"]
-            for f in FEATURES:
+            for f in (FEATURES if rec["stage"] == "score" else ()):
                 assert cur["signals"][f] == pytest.approx(rec["signals"][f], abs=0.02), (q, f)

@@ -44,26 +44,31 @@ def task_deadline(task: dict) -> tuple[int, int] | None:
 
 
 def deadline_items(ctx: Context, until: tuple[int, int]) -> list[tuple[tuple[int, int], Passage, tuple[int, int], str]]:
-    """(date, passage, span, heading) of what is due by `until` in the documents in scope."""
+    """(date, passage, span, heading) of what is due by `until` in the documents in scope: the dated
+    sentences of the text, and the tasks whose parsed deadline (issue 7: task['deadline']) no sentence
+    of theirs states (cited to their clause)."""
     docs = set(ctx.doc_ids())
-    items, seen = [], set()
-    for t in ctx.engine.tasks:  # the parser's deadlines first (issue 7 adds task['deadline'])
-        d = task_deadline(t)
-        if t["doc_id"] in docs and d and d <= until:
-            cited = clause_citation(ctx.engine, t)
-            if cited:
-                p, span = cited
-                items.append((d, p, span, t.get("heading", "")))
-                seen.add((t["doc_id"], t["start"]))
+    tasks = [(t, task_deadline(t)) for t in ctx.engine.tasks if t["doc_id"] in docs]
+    due_tasks = [(t, d) for t, d in tasks if d and d <= until]
+    covered: set[int] = set()
+    items, seen = [], []
     for p in ctx.engine.passages:
         if p.doc_id not in docs:
             continue
         for a, e in sentence_spans(p):
             dates = [d for d in due_dates(p.text[a:e]) if d <= until]
-            key = (p.doc_id, p.start + a)
-            if dates and key not in seen and not any(k[0] == p.doc_id and abs(k[1] - key[1]) < 3 for k in seen):
-                seen.add(key)
-                items.append((max(dates), p, (a, e), p.section_path[-1] if p.section_path else ""))
+            at = p.start + a
+            if not dates or any(doc == p.doc_id and abs(x - at) < 3 for doc, x in seen):
+                continue  # overlapping passages hold the same sentence
+            seen.append((p.doc_id, at))
+            items.append((max(dates), p, (a, e), p.section_path[-1] if p.section_path else ""))
+            covered.update(i for i, (t, _d) in enumerate(due_tasks)
+                           if t["doc_id"] == p.doc_id and t["start"] <= at < t["end"])
+    for i, (t, d) in enumerate(due_tasks):
+        if i not in covered:
+            cited = clause_citation(ctx.engine, t)
+            if cited:
+                items.append((d, cited[0], cited[1], t.get("heading", "")))
     # the asked date first (what falls due then), then earlier ones
     items.sort(key=lambda x: (x[0] != until, -x[0][0], x[1].doc_id, x[1].start + x[2][0]))
     return items
