@@ -12,7 +12,7 @@ from ...search import _jieba
 from ...types import Target
 from .. import cues
 from ..build import Builder
-from ..context import Context, passage_at
+from ..context import Context, doc_region, passage_at
 from ..select import doc_span
 
 # A figure below this coverage of the question is not the asked one. Gold: unanswerable ≤0.15,
@@ -145,6 +145,6 @@ def figures(ctx: Context) -> Builder | None:
             continue
         seen.add((t.doc_id, t.start))
         same = [x for x in chosen if x.doc_id == t.doc_id and x.start == t.start]
-        region = ctx.engine and next((d.region for d in ctx.engine.documents if d.doc_id == t.doc_id), "")
+        region = doc_region(ctx.engine, t.doc_id)
         add_figure(ctx, b, t, same, prefix=f"【{region}】" if several and region else "")
     return None if b.empty else b
