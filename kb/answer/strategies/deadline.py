@@ -38,6 +38,16 @@ def due_dates(sentence: str) -> list[tuple[int, int]]:
     return out
 
 
+def due_label(quote: str, year: int, month: int) -> str:
+    """The date as the text states it: 2022年底前, 2024年6月底前, 到2025年 (not more precise than written)."""
+    m = re.search(rf"{year}\s*年(?:\s*{month}\s*月)?(\s*(?:年?底|末))?", quote)
+    if m and re.search(rf"{year}\s*年\s*{month}\s*月", m.group(0)):
+        return f"{year}年{month}月{'底' if m.group(1) else ''}前"
+    if m and m.group(1):
+        return f"{year}年底前"
+    return f"到{year}年"
+
+
 def task_deadline(task: dict) -> tuple[int, int] | None:
     dates = due_dates(task.get("deadline") or "")
     return max(dates) if dates else None
@@ -103,8 +113,8 @@ def due_by(ctx: Context) -> Builder | None:
     for (y, mth), p, span, heading in items[:MAX_LINES]:
         span = around_date(p.text, span, y)
         region = doc_region(ctx.engine, p.doc_id)
-        when = f"{y}年" + ("底" if mth == 12 else f"{mth}月")
-        b.quote("task", f"【{region}】{when}前｜{heading} —— ", p, span)
+        when = due_label(p.text[span[0]:span[1]], y, mth)
+        b.quote("task", f"【{region}】{when}｜{heading} —— ", p, span)
         b.table.append({"doc_id": p.doc_id, "title": p.title, "region": region, "section": p.section,
                         "deadline": when, "n": b.statements[-1].n})
     if len(items) > MAX_LINES:
