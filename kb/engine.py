@@ -5,6 +5,7 @@ import logging
 import re
 import shutil
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import index as index_mod
@@ -23,6 +24,7 @@ class _LazyEmbedder:
     def __init__(self, settings: Settings):
         self.settings = settings
         self._e = None
+        self._local = threading.local()  # per thread: the query vectors of the answer being built
 
     def get(self):
         if self._e is None:
@@ -31,8 +33,24 @@ class _LazyEmbedder:
             self._e = load_embedder(self.settings)
         return self._e
 
+    @contextmanager
+    def remembering(self):
+        """While answering one question, a text searched again (per document, by the gate) is not
+        encoded again. Scoped to the answer, so search latency figures elsewhere stay honest."""
+        outer = getattr(self._local, "cache", None)
+        self._local.cache = {} if outer is None else outer
+        try:
+            yield
+        finally:
+            self._local.cache = outer
+
     def encode_queries(self, texts):
-        return self.get().encode_queries(texts)
+        cache = getattr(self._local, "cache", None)
+        if cache is None or len(texts) != 1:
+            return self.get().encode_queries(texts)
+        if texts[0] not in cache:
+            cache[texts[0]] = self.get().encode_queries(texts)
+        return cache[texts[0]]
 
     def encode_documents(self, texts, show_progress=True, progress=None):
         return self.get().encode_documents(texts, show_progress=show_progress, progress=progress)
@@ -71,6 +89,7 @@ class Engine:
                                  self.settings.bm25_weight, self.settings.dense_weight, self.settings.rrf_k)
         self._targets = None  # derived from the index; computed on first use
         self._tasks = None
+        self._derived: dict[str, object] = {}  # other values derived from this index (see derived())
 
     def refresh(self, progress=None) -> str | None:
         """Rebuild when corpus/ or the settings changed; returns the reason, or None if up to date."""
@@ -139,6 +158,22 @@ class Engine:
             self._targets = [t for d in self.data.docs for t in extract_targets(d.meta.doc_id, d.text, d.root)]
         return self._targets
 
+    def derived(self, name: str, build):
+        """A value computed once from the current index (build() on first use), dropped when the index
+        is replaced: the answer layer keeps its vocabulary and task maps here, not in module globals."""
+        # No lock: two threads racing on first use both compute the same value, and one is kept.
+        if name not in self._derived:
+            self._derived[name] = build()
+        return self._derived[name]
+
+    def sentence_vectors(self, texts: list[str]):
+        """Vectors of evidence sentences, through the embedder's cache (keyed by text hash and model id,
+        the same cache as passage vectors), so each sentence is encoded once, ever."""
+        return self.embedder.encode_documents(list(texts), show_progress=False)
+
+    def question_vector(self, text: str):
+        return self.embedder.encode_queries([text])[0]
+
     def stats(self) -> dict:
         folder = self.data.folder
         size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
@@ -184,7 +219,8 @@ class Engine:
 
         question = self.check_query(question)
         self.check_filters(doc, region, level)
-        return answer(self, question, history=history, doc=doc, region=region, level=level)
+        with self.embedder.remembering():
+            return answer(self, question, history=history, doc=doc, region=region, level=level)
 
     # ------------------------------------------------------------ adding documents
 

@@ -36,9 +36,9 @@ def answer_json(qid, question: str, ans) -> dict:
         "table": ans.table,
         "related": [hit_json(h) for h in ans.related],
     }
-    statements = getattr(ans, "statements", None)  # the answer pipeline may add them; passed through
-    if statements:
-        out["statements"] = [s if isinstance(s, (dict, str)) else getattr(s, "__dict__", str(s)) for s in statements]
+    # what the text was rendered from (issue 8), and the abstention gate's decision with its signals
+    out["statements"] = [st.to_dict() for st in ans.statements]
+    out["gate"] = ans.gate
     return out
 
 

@@ -110,21 +110,10 @@ def _generic_place(name: str) -> bool:
 
 # ---------------------------------------------------------------- question type
 
-TYPE_CUES = [
-    ("responsibility", re.compile(
-        r"谁负责|谁来负责|谁牵头|谁来管|谁管|归谁|找谁|由谁|谁来推|谁的(事|职责|责任)|哪(些|个|几个|两个)?(部门|单位)|"
-        r"什么(部门|单位)|牵头|责任单位|责任部门|负责部门|主管部门|哪些单位的|落在哪|负什么责任|承担什么责任|分别由谁|谁来抓")),
-    ("target", re.compile(
-        r"多少|几个|几名|几人|几户|几张|几所|几家|多大|多高|多长|比例|覆盖率|率要|率是|率达|目标值|到20\d\d年.*(达到|要|建成)|"
-        r"达到(什么|怎样)?水平|占比|面积标准|几分钟|标准是多少")),
-    ("definition", re.compile(
-        r"什么是|是什么意思|指什么|指的是|是指|具体指|指哪|包括哪|包含哪|由哪些(组织|主体|方面)|哪[几五四三六两]|是哪|"
-        r"是什么(模式|制度|内容|样)|是一种什么|什么样的|内涵|含义")),
-    ("measures", re.compile(
-        r"怎么|怎样|如何|哪些(措施|做法|举措|办法|安排|要求|工作)|什么(措施|做法|举措|办法|安排|支持|帮助|说法)|"
-        r"有没有|能不能|能否|可以.{0,6}吗|有.{0,8}吗|具体要做")),
-]
-COMPARE_CUES = re.compile(r"各地|各个?城市|几份文件|几个文件|三份|两地|各市|不同地方|哪里.{0,4}(更|最)|对比|比较")
+from .qtypes import type_table  # noqa: E402  (cues and follow-up forms are data: kb/data/question_types.json)
+
+TYPE_CUES = [(t["name"], re.compile("|".join(t["cues"]))) for t in type_table()["types"]]
+COMPARE_CUES = re.compile("|".join(type_table()["comparison"]["cues"]))
 
 
 @dataclass
@@ -161,14 +150,9 @@ def understand(question: str, known_regions: tuple[str, ...] = ()) -> Query:
 # ---------------------------------------------------------------- follow-ups
 
 FOLLOWUP = re.compile(r"^(那么?|那|还有|再问一下|换成|如果是|至于)?(?P<rest>.{1,14}?)(的情况|那边|这边|的)?(呢|怎么样|如何|又如何|又是怎样)?[？?。！!]*$")
-ASK_TAILS = {
-    "responsibility": "由哪些部门负责？",
-    "target": "的目标是多少？",
-    "definition": "是指什么？",
-    "measures": "有哪些措施？",
-    "comparison": "有哪些安排？",
-    "general": "有哪些规定？",
-}
+ASK_TAILS = {t["name"]: t["followup"] for t in type_table()["types"]}
+ASK_TAILS["comparison"] = type_table()["comparison"]["followup"]
+ASK_TAILS["general"] = type_table()["general"]["followup"]
 
 
 def resolve_followup(question: str, history: list[str] | None, known_regions: tuple[str, ...] = ()) -> str:

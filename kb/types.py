@@ -181,6 +181,24 @@ class Citation:
 
 
 @dataclass
+class Statement:
+    """One line (or part of a line) of an answer: what kind of claim it is, its text as shown (without
+    the [n] marker), and the passage span it quotes. Rendering to text, chat or JSON happens at the edge."""
+
+    kind: str  # heading | units | quote | figure | task | meta | note | part
+    text: str
+    passage: Passage | None = None  # the cited passage (None: a label or note, not a claim)
+    span: tuple[int, int] | None = None  # the quoted span, offsets within passage.text
+    n: int = 0  # the citation number once cited
+    doc_id: str = ""
+    join: bool = False  # shown on the same line as the previous statement
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "text": self.text, "n": self.n or None, "doc_id": self.doc_id,
+                "span": list(self.span) if self.span else None}
+
+
+@dataclass
 class Answer:
     question: str
     text: str  # with [n] markers
@@ -190,3 +208,5 @@ class Answer:
     related: list[Hit] = field(default_factory=list)  # nearest passages when abstaining
     table: list[dict] = field(default_factory=list)  # comparison rows, when the answer is a table
     mode: str = "extractive"  # extractive | llm
+    statements: list[Statement] = field(default_factory=list)  # what text was rendered from
+    gate: dict = field(default_factory=dict)  # the abstention gate's signals and decision

@@ -27,7 +27,7 @@ LEVEL_NAMES = {"省": "省级", "市": "市级", "县": "县级"}
 # column titles of Answer.table rows; unknown keys are shown as they are
 TABLE_HEADERS = {"region": "地区", "title": "文件", "figure": "内容", "indicator": "指标", "value": "数值",
                  "unit": "单位", "deadline": "期限", "n": "出处", "section": "章节", "lead": "牵头单位",
-                 "partners": "配合单位", "units": "责任单位"}
+                 "partners": "配合单位", "units": "责任单位", "role": "职责"}
 TABLE_HIDDEN = {"doc_id", "start", "end"}
 
 
