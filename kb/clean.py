@@ -253,9 +253,99 @@ def _drop_repeated_paragraphs(ct: CleanText, min_len: int = 20) -> CleanText:
     return _keep_lines(ct, keep)
 
 
+# Tables written as columns — tab-separated (a spreadsheet pasted into .txt) or aligned with runs of spaces (a
+# fixed-width export) — become `| cell |` lines, the one table form the structure parser reads; otherwise the
+# space passes and the PDF wrap joining below would run their cells together. A block needs two such lines.
+COL_GAP = re.compile(r"\t|[ \u3000]{2,}")
+
+
+def _col_cells(line: str) -> list[tuple[int, int]] | None:
+    """(start, end) of the cells of a column line, or None."""
+    body = line.rstrip()
+    if "\t" in body:
+        spans, a = [], 0
+        for m in re.finditer(r"\t", body):
+            spans.append((a, m.start()))
+            a = m.end()
+        spans.append((a, len(body)))
+        spans = [(x, y) for x, y in spans]
+        return spans if len(spans) >= 3 and sum(1 for x, y in spans if body[x:y].strip()) >= 2 else None
+    lead = len(body) - len(body.lstrip(" \u3000"))
+    spans, a = [], lead
+    for m in re.finditer(r"[ \u3000]{2,}", body[lead:]):
+        spans.append((a, lead + m.start()))
+        a = lead + m.end()
+    spans.append((a, len(body)))
+    return spans if len(spans) >= 2 else None
+
+
+def _disp(s: str) -> int:
+    return sum(1 if ord(ch) < 0x2E80 else 2 for ch in s)
+
+
+def _column_rows(ct: CleanText) -> CleanText:
+    lines = ct.text.split("\n")
+    starts, pos = [], 0
+    for line in lines:
+        starts.append(pos)
+        pos += len(line) + 1
+    cells = [_col_cells(l) for l in lines]
+    out, offs = [], []
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and cells[j] is not None:
+            j += 1
+        # a block: two lines or more, the first (the header) with three cells or more
+        if j - i >= 2 and len(cells[i]) >= 3:
+            tabbed = "\t" in lines[i]
+            head = [_disp(lines[i][:x]) for x, _ in cells[i]]
+            for k in range(i, j):
+                line, sp = lines[k], cells[k]
+                slots: list[list[tuple[int, int]]] = [[] for _ in head]
+                for n, (x, y) in enumerate(sp):
+                    if not line[x:y].strip():
+                        continue
+                    if tabbed:
+                        col = min(n, len(head) - 1)
+                    else:  # the header column whose start is nearest
+                        d = _disp(line[:x])
+                        col = min(range(len(head)), key=lambda c: abs(head[c] - d))
+                    slots[col].append((x, y))
+                base = starts[k]
+                out.append("|")
+                offs.append(ct.offsets[base] if base < len(ct.offsets) else 0)
+                for sl in slots:
+                    out.append(" ")
+                    offs.append(offs[-1])
+                    for m, (x, y) in enumerate(sl):
+                        if m:
+                            out.append(" ")
+                            offs.append(ct.offsets[base + x - 1])
+                        out.append(line[x:y])
+                        offs.extend(ct.offsets[base + x:base + y])
+                    out.append(" |")
+                    offs.extend([offs[-1]] * 2)
+                if k + 1 < len(lines):
+                    out.append("\n")
+                    offs.append(ct.offsets[base + len(line)])
+            i = j
+            continue
+        k = i if j == i else i
+        for k in range(i, max(j, i + 1)):
+            base = starts[k]
+            end = base + len(lines[k]) + (1 if k + 1 < len(lines) else 0)
+            out.append(ct.text[base:end])
+            offs.extend(ct.offsets[base:end])
+        i = max(j, i + 1)
+    return CleanText("".join(out), offs)
+
+
 def clean_text(raw: str) -> CleanText:
     ct = CleanText(raw, list(range(len(raw))))
     for name, pattern, repl in PASSES:
+        if name == "odd spaces":
+            ct = _column_rows(ct)
         # judged once furniture and letter-spaced titles are gone, so that they do not tip a document
         if name == "ocr %o" and is_spaced(ct.text):
             ct = _sub(ct, SPACED[1], SPACED[2])

@@ -49,6 +49,8 @@ class Genre:
     baseline_section_cues: tuple[str, ...] = ()
     horizon: re.Pattern | None = None
     count_units: tuple[str, ...] = ()
+    link_min_share: float = 0.7
+    link_min_chars: int = 4
 
 
 @lru_cache(maxsize=1)
@@ -80,6 +82,7 @@ def genre() -> Genre:
         baseline_section_cues=tuple(d["targets"]["baseline_section_cues"]),
         horizon=re.compile(d["targets"]["horizon"]),
         count_units=tuple(d["targets"]["count_units"]),
+        link_min_share=float(d["tables"]["link_min_share"]), link_min_chars=int(d["tables"]["link_min_chars"]),
     )
 
 
