@@ -297,7 +297,8 @@ def _column_rows(ct: CleanText) -> CleanText:
         while j < len(lines) and cells[j] is not None:
             j += 1
         # a block: two lines or more, the first (the header) with three cells or more
-        if j - i >= 2 and len(cells[i]) >= 3:
+        if j - i >= 2 and len(cells[i]) >= 3 and \
+                all(len(lines[i][x:y].strip()) <= DATA["column_header_max"] for x, y in cells[i]):
             tabbed = "\t" in lines[i]
             head = [_disp(lines[i][:x]) for x, _ in cells[i]]
             for k in range(i, j):

@@ -224,8 +224,8 @@ def build_tasks(text: str, root: Section, clauses: list[Responsibility]) -> list
 
     out = []
     for t, n in tasks:
-        if not t.deadline:
-            t.deadline = deadline_of(t.text)
+        if not t.deadline:  # a time inside the clause (「（X牵头，Y配合，2025年底前完成）」) before one in the text
+            t.deadline = deadline_of(t.clause) or deadline_of(t.text)
         if not t.deadline and n is not None:
             t.deadline = _phase(chain(n))
         out.append(t)
