@@ -210,6 +210,10 @@ def wrap_width(lines: list[str]) -> float | None:
     return w if wrapped else None
 
 
+# A table row drawn as text (「2 | 推进… | 县民政局 |…」) starts with its number and a cell bar: never a wrap.
+TABLE_ROW_START = re.compile(r"^\d{1,3}[ ]*\|")
+
+
 def _join_wraps(ct: CleanText) -> CleanText:
     """Join a PDF line wrap: a line about as wide as the page that does not end a sentence, followed
     by a line that is not a heading. Paragraph-per-line text (Word, web, txt) is left alone."""
@@ -227,7 +231,7 @@ def _join_wraps(ct: CleanText) -> CleanText:
             # a bracketed note pushed onto the next line (a responsibility clause after the task's 。)
             # continues the paragraph too
             join = (line and nxt and not line.startswith("|") and _width(line) >= 0.8 * w
-                    and not HEADING_START.match(nxt)
+                    and not HEADING_START.match(nxt) and not TABLE_ROW_START.match(nxt)
                     and (not line.endswith(SENTENCE_END) or nxt[0] in "（(" and line.endswith("。")))
             if not join:
                 out.append("\n")

@@ -51,6 +51,7 @@ class Genre:
     count_units: tuple[str, ...] = ()
     link_min_share: float = 0.7
     duty_verbs_after_comma: tuple[str, ...] = ("负责", "应当")
+    duty_by_verbs: tuple[str, ...] = ()
     link_min_chars: int = 4
 
 
@@ -77,7 +78,7 @@ def genre() -> Genre:
         unit_strip_tail=tuple(sorted(r["unit_strip_tail"], key=len, reverse=True)),
         not_units=frozenset(r["not_units"]), shared_suffixes=tuple(r["shared_suffixes"]),
         level_words=tuple(r["level_words"]), duty_verbs=tuple(r["duty_verbs"]),
-        duty_verbs_after_comma=tuple(r["duty_verbs_after_comma"]),
+        duty_verbs_after_comma=tuple(r["duty_verbs_after_comma"]), duty_by_verbs=tuple(r["duty_by_verbs"]),
         deadlines=tuple(re.compile(p) for p in dl["patterns"]),
         phase=re.compile(dl["phase"]),
         baseline_cues=tuple(d["targets"]["baseline_cues"]),

@@ -289,7 +289,7 @@ PROSE = [
 def _duty_rx() -> list[re.Pattern]:
     verbs = "|".join(map(re.escape, genre().duty_verbs))
     return [re.compile(rf"(?P<partners>{UNITS})(?=(?:{verbs}))(?:应当)?(?:会同(?P<more>[^。；;，,]{{2,40}}))?"),
-            re.compile(rf"由(?P<partners>{UNITS})(?=责令|负责|组织|会同|依法|予以|给予|处以|作出)"),
+            re.compile(rf"由(?P<partners>{UNITS})(?={'|'.join(map(re.escape, genre().duty_by_verbs))})"),
             # 「市民政部门是本市社区服务设施的主管部门」
             re.compile(rf"(?P<partners>{UNITS})(?=是[^。；;，,]{{0,30}}?主管部门)")]
 

@@ -126,7 +126,8 @@ def _title_end(text: str, start: int, limit: int) -> int:
 # 第X条 is titled by a bracketed title right after it (第五条【职责分工】), or by a short title standing on
 # its own line (第五条 职责分工⏎) or set off from the article's text by a space (第五条　职责分工　市民政部门…)
 ARTICLE_TITLE = re.compile(r"[ ]*(?:【([^】\n]{1,20})】|[(（]([^)）\n]{1,20})[)）])"
-                           r"|[ 　]+([\u4e00-\u9fff、和与及]{2,12})(?:[ 　]*(?=\n|$)|[ 　]+(?=[\u4e00-\u9fff“（(]))")
+                           r"|[ 　]*([\u4e00-\u9fff、和与及]{2,12})[ 　]*(?=\n|$)"
+                           r"|[ 　]+([\u4e00-\u9fff、和与及]{2,12})[ 　]+(?=[\u4e00-\u9fff“（(])")
 
 
 def _attachment_list(text: str, c: _Cand) -> bool:
@@ -139,7 +140,7 @@ def _heading_span(text: str, c: _Cand, limit: int) -> tuple[int, str]:
     """(end of the heading, title without the marker)."""
     if c.kind == "article":  # 第X条 is titled only by a bracketed title right after it
         m = ARTICLE_TITLE.match(text, c.mend)
-        return (m.end(), (m.group(1) or m.group(2) or m.group(3)).strip()) if m else (c.mend, "")
+        return (m.end(), next(g for g in m.groups() if g).strip()) if m else (c.mend, "")
     tend = _title_end(text, c.pos, limit)
     title = text[c.mend:tend].rstrip("。\n *").lstrip(" :：、.．*")
     g = genre()

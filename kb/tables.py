@@ -58,6 +58,7 @@ def _roles(cells: list[str]) -> dict[int, str] | None:
 
 
 SEQ = re.compile(r"^\d{1,3}[.、．]?$")
+ROW_START = re.compile(r"\|?\s*\d{1,3}\s*\|")  # 「| 2 |」 or 「2 |」: a numbered row begins
 
 
 def _lines(text: str) -> list[tuple[int, str]]:
@@ -107,12 +108,13 @@ def table_clauses(text: str, first_is_lead: bool = False) -> list[Responsibility
                 if complete:
                     # a lone tail line after a full row (「动」): the last cell wrapped past the row's end
                     if _cells(nxt) is None and not _roles(nxt.split()) and len(ns) <= 12 and "。" not in ns \
+                            and not ROW_START.match(ns) \
                             and not _is_heading_line(ns):
                         row = _append_tail(row, ns)
                         end = nstart + len(nxt)
                         i += 1
                     break
-                if ns.startswith("|") and numbered and re.match(r"\|\s*\d{1,3}\s*\|", ns):
+                if numbered and ROW_START.match(ns):
                     break  # the next row
                 row = row + ns if not row.endswith("|") or ns.startswith("|") else row + ns
                 end = nstart + len(nxt)

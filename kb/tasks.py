@@ -136,7 +136,7 @@ def build_tasks(text: str, root: Section, clauses: list[Responsibility]) -> list
     for c in body:
         n = owner[id(c)]
         p = parent_of.get(id(n))
-        if p is None or p.level == 0 or c.start == 0 or p.children[-1] is not n:
+        if p is None or p.level == 0 or c.start == 0 or p.children[-1] is not n or n.kind == "article":
             continue
         own_line = text[c.start - 1] == "\n"
         # or an inline enumeration (「主要包括：1.甲；2.乙。（责任单位：…）」) on the clause's own line
