@@ -182,7 +182,8 @@ def _label_clause(text: str, s: int, stop: int, first_is_lead: bool) -> Responsi
     inner = body.strip("。 ")
     if inner and inner[0] in OPEN and not g.label_rx.match(inner):
         inner = inner[1:]
-    if inner and inner[-1] in CLOSE:
+    # the closing bracket of the clause, not of a name at its end (「【配合单位】区民政局、各镇（街道）」)
+    if inner and inner[-1] in CLOSE and sum(inner.count(c) for c in CLOSE) > sum(inner.count(c) for c in OPEN):
         inner = inner[:-1]
     lead, partners, deadline = [], [], ""
     labels = list(g.label_rx.finditer(inner))
