@@ -178,14 +178,18 @@ def find_date(lines: list[str], raw: str) -> tuple[str, int]:
     m = DATE.search(value) if value else None
     if m and iso_date(m):
         return iso_date(m), -1
+    adopted = ("", -1)
     for i, line in enumerate(lines[:6]):  # a regulation's note under its title: （…通过 …公布 自…起施行）
         if not line.startswith(("（", "(")) and not DATE.match(line):
             continue
         for m in DATE.finditer(line):
-            if re.match(rf"\s*[{HAN}]{{0,24}}(?:令第\s*[\d{CN_NUM}]+\s*号)?\s*(?:公布|发布)", line[m.end():]) or \
-                    re.match(rf"\s*[{HAN}]{{2,24}}第\s*[\d{CN_NUM}]+\s*次[{HAN}]{{0,8}}会议(?:审议)?通过", line[m.end():]):
-                # （2024年6月3日X人民政府第19次常务会议审议通过）: the date it was adopted
+            if re.match(rf"\s*[{HAN}]{{0,24}}(?:令第\s*[\d{CN_NUM}]+\s*号)?\s*(?:公布|发布)", line[m.end():]):
                 return iso_date(m), i
+            if not adopted[0] and re.match(rf"\s*[{HAN}]{{2,24}}第\s*[\d{CN_NUM}]+\s*次[{HAN}]{{0,8}}会议(?:审议)?通过",
+                                           line[m.end():]):
+                adopted = (iso_date(m), i)  # （…X人民政府第19次常务会议审议通过…）: when no 公布 date is given
+    if adopted[0]:
+        return adopted
     for i, line in enumerate(lines):
         m = DATE.search(line)
         if not m or not iso_date(m):
