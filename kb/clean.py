@@ -280,7 +280,8 @@ def _col_cells(line: str) -> list[tuple[int, int]] | None:
         spans.append((a, lead + m.start()))
         a = lead + m.end()
     spans.append((a, len(body)))
-    return spans if len(spans) >= 2 else None
+    # an indented line with one cell continues a row whose cell wrapped (its column says which cell)
+    return spans if len(spans) >= 2 or (lead >= 2 and body.strip()) else None
 
 
 def _disp(s: str) -> int:

@@ -77,6 +77,7 @@ def table_clauses(text: str, first_is_lead: bool = False) -> list[Responsibility
     i = 0
     roles: dict[int, str] | None = None
     split, ncols, closed, numbered = None, 0, False, False
+    prev = None  # (start, cells, index in out) of the last row read, for a continuation line
     while i < len(lines):
         start, line = lines[i]
         i += 1
@@ -91,6 +92,7 @@ def table_clauses(text: str, first_is_lead: bool = False) -> list[Responsibility
                 roles, split, ncols = head, "pipe", len(cells)
                 closed = line.rstrip().endswith("|")
                 numbered = 0 not in head and bool(re.search(r"序号|编号", cells[0]))
+                prev = None
                 continue
             if roles is None or split != "pipe":
                 roles = None
@@ -120,9 +122,23 @@ def table_clauses(text: str, first_is_lead: bool = False) -> list[Responsibility
                 end = nstart + len(nxt)
                 i += 1
             cells = [c.strip() for c in row.strip().strip("|").split("|")]
+            # A numbered table's line without its number continues the row above cell by cell (a wrapped row
+            # of a column table: 「|  | 设施建设 |  | 县财政局 |  |」)
+            if numbered and prev is not None and not cells[0] and len(cells) == len(prev[1]):
+                pstart, pcells, pidx = prev
+                cells = [a + b for a, b in zip(pcells, cells)]
+                r = _row(text, pstart, text[pstart:end], cells, roles, first_is_lead)
+                if r is not None:
+                    if pidx is not None:
+                        out[pidx] = r
+                    else:
+                        out.append(r)
+                    prev = (pstart, cells, pidx if pidx is not None else len(out) - 1)
+                continue
             r = _row(text, start, text[start:end], cells, roles, first_is_lead)
             if r is not None:
                 out.append(r)
+            prev = (start, cells, len(out) - 1 if r is not None else None)
             continue
         words = line.split()
         if roles is not None and split == "space" and len(words) == ncols:
