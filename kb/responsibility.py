@@ -284,6 +284,8 @@ PROSE = [
     re.compile(rf"(?P<partners>{UNITS})(?:等)?(?:按职责分工负责|按照职责分工负责|按各自职责负责|按照各自职责负责|负责落实|共同负责|分工负责)"),
     # X会同Y…
     re.compile(rf"(?P<partners>{UNITS})会同(?P<more>[^。；;，,]{{2,40}})"),
+    # 「市民政局负责，每半年开展一次。」, 「（市民政局负责）」: X负责 standing alone in its clause
+    re.compile(rf"(?P<partners>{UNITS})(?:具体)?负责(?=[。；;，,）)]|$)"),
 ]
 # Regulations: 「市建设行政主管部门负责全市…」, 「建设单位应当…」 — units as the subject of a duty sentence
 # (verbs in genre.toml duty_verbs), with the units it 会同; and 「由X责令…」.

@@ -66,8 +66,8 @@ def _matched(a: str, b: str) -> int:
 
 def row_similarity(task_cell: str, heading: str) -> float:
     """How well a table row's task cell names a body heading: exact 3, one the start of the other 2, else
-    the share of the shorter one's characters found in order in the other (a shortened or paraphrased
-    wording: 「发展托育服务」 for 「发展普惠托育服务」; 「推进社区食堂建设，新建…」 for 「推进社区食堂建设」)."""
+    the share of the shorter one's characters found in the other — in order and as a bag, averaged (a
+    shortened, paraphrased or reordered wording: 「发展托育服务」 for 「发展普惠托育服务」)."""
     a, b = _norm(task_cell), _norm(heading)
     if len(a) < 2 or len(b) < 2:
         return 0.0
@@ -78,7 +78,11 @@ def row_similarity(task_cell: str, heading: str) -> float:
     m = _matched(a, b)
     if m < genre().link_min_chars:
         return 0.0
-    return m / min(len(a), len(b))
+    # in order (LCS-like) and as a bag of characters, so that reordered wording (智慧社区建设 / 建设智慧社区) links too
+    from collections import Counter
+
+    bag = sum((Counter(a) & Counter(b)).values())
+    return (m + bag) / 2 / min(len(a), len(b))
 
 
 def link_rows(cells: list[str], candidates: list, positions: list[int]) -> list:
