@@ -113,7 +113,13 @@ SPACED = ("spaces near CJK", _rx(rf"(?<=[{CJK_OR_PUNCT}])[ ]+|[ ]+(?=[{CJK_OR_PU
 SPACED_RATIO = 0.005
 
 
+# Word's typographic space after a chapter or article marker and after an article's title
+# (「第四条　职责分工　县民政局负责…」) is layout, not PDF spacing: not counted when judging a document spaced.
+MARKER_SPACE = _rx(r"^(第[一二三四五六七八九十百零〇\d]{1,5}[条章节篇])[ ]+(?:([\u4e00-\u9fff]{2,12})[ ]+)?", M)
+
+
 def is_spaced(text: str) -> bool:
+    text = MARKER_SPACE.sub(lambda m: m.group(1) + (m.group(2) or ""), text)
     cjk = len(re.findall(f"[{CJK}]", text)) or 1
     return len(re.findall(f"[{CJK}] [{CJK}]", text)) / cjk > SPACED_RATIO
 

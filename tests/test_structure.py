@@ -357,3 +357,16 @@ def test_more_clause_forms_and_a_first_is_lead_task_table():
     got = {t.heading: (t.lead, t.partners, t.deadline) for t in tasks}
     assert got == {"建设智慧社区": (["市大数据局"], ["市民政局"], "2025年底前"),
                    "加强队伍建设": (["市委组织部"], ["市人社局"], "2024年底前")}
+
+
+def test_word_article_titles_set_off_by_ideographic_spaces_survive_cleaning():
+    from kb.clean import clean_text
+
+    raw = ("桂川县社区服务设施管理办法\n第一章\u3000总则\n第一条\u3000目的依据\u3000为了规范管理，制定本办法。\n"
+           "第二条\u3000职责分工\u3000县民政局负责全县社区服务设施的监督管理。县财政局负责落实资金。\n"
+           "乡镇人民政府、街道办事处负责辖区内设施的日常管理。\n第三条\u3000施行日期\u3000本办法自2024年7月1日起施行。\n")
+    text = clean_text(raw).text
+    root, tasks = tasks_of(text)
+    assert [(n.number, n.title) for n in root.walk() if n.level] == [
+        ("第一章", "总则"), ("第一条", "目的依据"), ("第二条", "职责分工"), ("第三条", "施行日期")]
+    assert [(t.heading, t.partners) for t in tasks] == [("职责分工", ["县民政局", "县财政局", "乡镇人民政府", "街道办事处"])]
