@@ -109,7 +109,8 @@ def table_clauses(text: str, first_is_lead: bool = False) -> list[Responsibility
                     break
                 if complete:
                     # a lone tail line after a full row (「动」): the last cell wrapped past the row's end
-                    if _cells(nxt) is None and not _roles(nxt.split()) and len(ns) <= 12 and "。" not in ns \
+                    if _cells(nxt) is None and not _roles(nxt.split()) and len(ns) <= 12 \
+                            and not re.search(r"[。：:；;！？]", ns) \
                             and not ROW_START.match(ns) \
                             and not _is_heading_line(ns):
                         row = _append_tail(row, ns)
@@ -166,8 +167,8 @@ def _is_heading_line(s: str) -> bool:
 
 
 def _append_tail(row: str, tail: str) -> str:
-    """「| 3 | 开展活 | 团县委 | 每年 |」 + 「动」: the wrapped tail belongs to the row's last non-empty… we cannot
-    tell which cell wrapped, so it joins the task cell only when that cell is the longest (the one that wraps)."""
+    """「| 3 | 开展活 | 团县委 | 每年 |」 + 「动」: which cell wrapped cannot be told from the text, so the tail
+    joins the longest cell (the one most likely to wrap)."""
     cells = row.strip().strip("|").split("|")
     k = max(range(len(cells)), key=lambda c: len(cells[c].strip()))
     cells[k] = cells[k].rstrip() + tail + " "
