@@ -217,7 +217,7 @@ def wrap_width(lines: list[str]) -> float | None:
 
 
 # A table row drawn as text (「2 | 推进… | 县民政局 |…」) starts with its number and a cell bar: never a wrap.
-TABLE_ROW_START = re.compile(r"^\d{1,3}[ ]*\|")
+TABLE_ROW_START = re.compile(r"^\|?[ ]*\d{1,3}[ ]*\|")
 
 
 def _join_wraps(ct: CleanText) -> CleanText:
