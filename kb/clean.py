@@ -309,7 +309,8 @@ def _column_rows(ct: CleanText) -> CleanText:
             j += 1
         # a block: two lines or more, the first (the header) with three cells or more
         if j - i >= 2 and len(cells[i]) >= 3 and \
-                all(len(lines[i][x:y].strip()) <= DATA["column_header_max"] for x, y in cells[i]):
+                all(len(lines[i][x:y].strip()) <= DATA["column_header_max"] for x, y in cells[i]) and \
+                not re.search(r"[:：|]", lines[i]):  # 「发布时间：…  来源：…」 is page furniture, not a header
             tabbed = "\t" in lines[i]
             head = [_disp(lines[i][:x]) for x, _ in cells[i]]
             for k in range(i, j):
