@@ -225,9 +225,22 @@ def _flat_rows(text, lines, i, roles, ncols, first_is_lead, out):
 def _fit(group: list[str], roles: dict[int, str], ncols: int) -> list[str]:
     """Cells of a flattened row to its columns; with cells missing (an empty cell leaves no line), a
     deadline-like cell goes to the deadline column and the rest fill the others in order."""
+    from .responsibility import is_unit
+    from .tasks import deadline_of  # noqa: PLC0415  (tasks imports nothing from here)
+
+    group = list(group)
+    # more lines than columns: a cell broken over lines (「县财政局、县统」 / 「计局」, 「…、」 / 「县妇联」) is joined
+    k = next((c for c, r in roles.items() if r == "task"), 0) + 1  # the cells after the task cell
+    while len(group) > ncols and k < len(group) - 1:
+        left, right = group[k], group[k + 1]
+        tail = re.split(r"[、，,]", left)[-1]
+        if left.endswith(("、", "，", ",")) or right.startswith(("、", "，", ",")) or (tail and not is_unit(tail)
+                                                                                    and not deadline_of(left)):
+            group[k:k + 2] = [left + right]
+        else:
+            k += 1
     if len(group) == ncols:
         return group
-    from .tasks import deadline_of  # noqa: PLC0415  (tasks imports nothing from here)
 
     cells = [""] * ncols
     cells[0] = group[0]

@@ -79,3 +79,12 @@ def test_space_aligned_row_wrapped_onto_a_second_line():
     _, got = tasks_of(raw)
     assert got["推进社区食堂建设"] == (["县民政局"], ["县财政局", "县市场监管局", "县商务局"], "2025年6月底前")
     assert got["发展普惠托育服务"] == (["县卫生健康局"], ["县妇联"], "持续推进")
+
+
+def test_flattened_table_with_a_cell_broken_over_two_lines():
+    raw = BODY + ("附件\n重点任务分工表\n序号\n工作任务\n牵头单位\n配合单位\n完成时限\n"
+                  "1\n推进社区食堂建设\n县民政局\n县财政局、县统\n计局\n2025年6月底前\n"
+                  "2\n发展普惠托育服务\n县卫生健康局\n县妇联、\n县教育局\n持续推进\n")
+    _, got = tasks_of(raw)
+    assert got == {"推进社区食堂建设": (["县民政局"], ["县财政局", "县统计局"], "2025年6月底前"),
+                   "发展普惠托育服务": (["县卫生健康局"], ["县妇联", "县教育局"], "持续推进")}
