@@ -52,6 +52,7 @@ class Genre:
     link_min_share: float = 0.7
     duty_verbs_after_comma: tuple[str, ...] = ("负责", "应当")
     duty_by_verbs: tuple[str, ...] = ()
+    tables: dict | None = None  # [tables] of genre.toml: column names and link thresholds
     link_min_chars: int = 4
 
 
@@ -85,7 +86,7 @@ def genre() -> Genre:
         baseline_section_cues=tuple(d["targets"]["baseline_section_cues"]),
         horizon=re.compile(d["targets"]["horizon"]),
         count_units=tuple(d["targets"]["count_units"]),
-        link_min_share=float(d["tables"]["link_min_share"]), link_min_chars=int(d["tables"]["link_min_chars"]),
+        tables=dict(d["tables"]), link_min_share=float(d["tables"]["link_min_share"]), link_min_chars=int(d["tables"]["link_min_chars"]),
     )
 
 

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import re
 
+from .genre import genre
 from .responsibility import _parse_units, split_units
 from .types import Responsibility
 
-TASK_COL = re.compile(r"任务|工作内容|工作措施|具体内容|事项|措施|内容")
-ROLE_COLS = [  # (header pattern, role); first match wins
-    (re.compile(r"牵头"), "lead"),
-    (re.compile(r"配合|参与|协办|协同|协助"), "partner"),
-    (re.compile(r"责任|主责|实施主体|承办"), "listed"),
-    (re.compile(r"时限|时间|进度|完成"), "deadline"),
-]
+def _columns():
+    """(role regexes in the order tried, task regex) from kb/data/genre.toml [tables]."""
+    t = genre().tables
+    roles = [(re.compile(t[f"{r}_columns"]), "lead" if r == "lead" else "partner" if r == "partner" else r)
+             for r in ("lead", "partner", "listed", "deadline")]
+    return roles, re.compile(t["task_columns"])
+
+
 SEP_ROW = re.compile(r"^[\s|:：\-—]+$")
 
 
@@ -33,24 +35,26 @@ def _col_role(c: str) -> str | None:
     c = re.sub(r"\s", "", c)
     if not c or len(c) > 12 or c.endswith(("表", "清单")):
         return None
-    for rx, role in ROLE_COLS:
+    role_cols, task_col = _columns()
+    for rx, role in role_cols:
         if rx.search(c):
             return role
-    return "task" if TASK_COL.search(c) else None
+    return "task" if task_col.search(c) else None
 
 
 def _roles(cells: list[str]) -> dict[int, str] | None:
     roles: dict[int, str] = {}
+    role_cols, task_col = _columns()
     for i, c in enumerate(cells):
         c = re.sub(r"\s", "", c)
         if not c or len(c) > 12:
             continue
-        for rx, role in ROLE_COLS:
+        for rx, role in role_cols:
             if rx.search(c):
                 roles[i] = role
                 break
         else:
-            if TASK_COL.search(c) and "task" not in roles.values():
+            if task_col.search(c) and "task" not in roles.values():
                 roles[i] = "task"
     if "task" in roles.values() and any(r in ("lead", "partner", "listed") for r in roles.values()):
         return roles
