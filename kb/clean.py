@@ -120,7 +120,13 @@ SPACED = ("spaces near CJK", _rx(rf"(?<=[{CJK_OR_PUNCT}])[ ]+|[ ]+(?=[{CJK_OR_PU
 SPACED_RATIO = 0.005
 
 
+# Word's typographic space after a chapter or article marker and after an article's title
+# (「第四条　职责分工　县民政局负责…」) is layout, not PDF spacing: not counted when judging a document spaced.
+MARKER_SPACE = _rx(r"^(第[一二三四五六七八九十百零〇\d]{1,5}[条章节篇])[ ]+(?:([\u4e00-\u9fff]{2,12})[ ]+)?", M)
+
+
 def is_spaced(text: str) -> bool:
+    text = MARKER_SPACE.sub(lambda m: m.group(1) + (m.group(2) or ""), text)
     cjk = len(re.findall(f"[{CJK}]", text)) or 1
     return len(re.findall(f"[{CJK}] [{CJK}]", text)) / cjk > SPACED_RATIO
 
@@ -286,6 +292,10 @@ def wrap_width(lines: list[str]) -> float | None:
     return w if wrapped else None
 
 
+# A table row drawn as text (「2 | 推进… | 县民政局 |…」) starts with its number and a cell bar: never a wrap.
+TABLE_ROW_START = re.compile(r"^\|?[ ]*\d{1,3}[ ]*\|")
+
+
 def _join_wraps(ct: CleanText) -> CleanText:
     """Join a PDF line wrap: a line about as wide as the page that does not end a sentence, followed
     by a line that is not a heading. Paragraph-per-line text (Word, web, txt) is left alone."""
@@ -303,7 +313,7 @@ def _join_wraps(ct: CleanText) -> CleanText:
             # a bracketed note pushed onto the next line (a responsibility clause after the task's 。)
             # continues the paragraph too
             join = (line and nxt and not line.startswith("|") and _width(line) >= 0.8 * w
-                    and not starts_block(nxt)
+                    and not starts_block(nxt) and not TABLE_ROW_START.match(nxt)
                     and (not line.endswith(SENTENCE_END) or nxt[0] in "（(" and line.endswith("。")))
             if not join:
                 out.append("\n")
@@ -329,9 +339,102 @@ def _drop_repeated_paragraphs(ct: CleanText, min_len: int = 20) -> CleanText:
     return _keep_lines(ct, keep)
 
 
+# Tables written as columns — tab-separated (a spreadsheet pasted into .txt) or aligned with runs of spaces (a
+# fixed-width export) — become `| cell |` lines, the one table form the structure parser reads; otherwise the
+# space passes and the PDF wrap joining below would run their cells together. A block needs two such lines.
+COL_GAP = re.compile(r"\t|[ \u3000]{2,}")
+
+
+def _col_cells(line: str) -> list[tuple[int, int]] | None:
+    """(start, end) of the cells of a column line, or None."""
+    body = line.rstrip()
+    if "\t" in body:
+        spans, a = [], 0
+        for m in re.finditer(r"\t", body):
+            spans.append((a, m.start()))
+            a = m.end()
+        spans.append((a, len(body)))
+        spans = [(x, y) for x, y in spans]
+        return spans if len(spans) >= 3 and sum(1 for x, y in spans if body[x:y].strip()) >= 2 else None
+    lead = len(body) - len(body.lstrip(" \u3000"))
+    spans, a = [], lead
+    for m in re.finditer(r"[ \u3000]{2,}", body[lead:]):
+        spans.append((a, lead + m.start()))
+        a = lead + m.end()
+    spans.append((a, len(body)))
+    # an indented line with one cell continues a row whose cell wrapped (its column says which cell)
+    return spans if len(spans) >= 2 or (lead >= 2 and body.strip()) else None
+
+
+def _disp(s: str) -> int:
+    return sum(1 if ord(ch) < 0x2E80 else 2 for ch in s)
+
+
+def _column_rows(ct: CleanText) -> CleanText:
+    lines = ct.text.split("\n")
+    starts, pos = [], 0
+    for line in lines:
+        starts.append(pos)
+        pos += len(line) + 1
+    cells = [_col_cells(l) for l in lines]
+    out, offs = [], []
+    i = 0
+    while i < len(lines):
+        j = i
+        while j < len(lines) and cells[j] is not None:
+            j += 1
+        # a block: two lines or more, the first (the header) with three cells or more
+        if j - i >= 2 and len(cells[i]) >= 3 and \
+                all(len(lines[i][x:y].strip()) <= DATA["column_header_max"] for x, y in cells[i]) and \
+                not re.search(r"[:：|]", lines[i]):  # 「发布时间：…  来源：…」 is page furniture, not a header
+            tabbed = "\t" in lines[i]
+            head = [_disp(lines[i][:x]) for x, _ in cells[i]]
+            for k in range(i, j):
+                line, sp = lines[k], cells[k]
+                slots: list[list[tuple[int, int]]] = [[] for _ in head]
+                for n, (x, y) in enumerate(sp):
+                    if not line[x:y].strip():
+                        continue
+                    if tabbed:
+                        col = min(n, len(head) - 1)
+                    else:  # the header column whose start is nearest
+                        d = _disp(line[:x])
+                        col = min(range(len(head)), key=lambda c: abs(head[c] - d))
+                    slots[col].append((x, y))
+                base = starts[k]
+                out.append("|")
+                offs.append(ct.offsets[base] if base < len(ct.offsets) else 0)
+                for sl in slots:
+                    out.append(" ")
+                    offs.append(offs[-1])
+                    for m, (x, y) in enumerate(sl):
+                        if m:
+                            out.append(" ")
+                            offs.append(ct.offsets[base + x - 1])
+                        out.append(line[x:y])
+                        offs.extend(ct.offsets[base + x:base + y])
+                    out.append(" |")
+                    offs.extend([offs[-1]] * 2)
+                if k + 1 < len(lines):
+                    out.append("\n")
+                    offs.append(ct.offsets[base + len(line)])
+            i = j
+            continue
+        k = i if j == i else i
+        for k in range(i, max(j, i + 1)):
+            base = starts[k]
+            end = base + len(lines[k]) + (1 if k + 1 < len(lines) else 0)
+            out.append(ct.text[base:end])
+            offs.extend(ct.offsets[base:end])
+        i = max(j, i + 1)
+    return CleanText("".join(out), offs)
+
+
 def clean_text(raw: str) -> CleanText:
     ct = CleanText(raw, list(range(len(raw))))
     for name, pattern, repl in PASSES:
+        if name == "odd spaces":
+            ct = _column_rows(ct)
         # judged once furniture and letter-spaced titles are gone, so that they do not tip a document
         if name == "ocr %o" and is_spaced(ct.text):
             ct = _sub(ct, SPACED[1], SPACED[2])

@@ -49,6 +49,11 @@ class Genre:
     baseline_section_cues: tuple[str, ...] = ()
     horizon: re.Pattern | None = None
     count_units: tuple[str, ...] = ()
+    link_min_share: float = 0.7
+    duty_verbs_after_comma: tuple[str, ...] = ("负责", "应当")
+    duty_by_verbs: tuple[str, ...] = ()
+    tables: dict | None = None  # [tables] of genre.toml: column names and link thresholds
+    link_min_chars: int = 4
 
 
 @lru_cache(maxsize=1)
@@ -74,12 +79,14 @@ def genre() -> Genre:
         unit_strip_tail=tuple(sorted(r["unit_strip_tail"], key=len, reverse=True)),
         not_units=frozenset(r["not_units"]), shared_suffixes=tuple(r["shared_suffixes"]),
         level_words=tuple(r["level_words"]), duty_verbs=tuple(r["duty_verbs"]),
+        duty_verbs_after_comma=tuple(r["duty_verbs_after_comma"]), duty_by_verbs=tuple(r["duty_by_verbs"]),
         deadlines=tuple(re.compile(p) for p in dl["patterns"]),
         phase=re.compile(dl["phase"]),
         baseline_cues=tuple(d["targets"]["baseline_cues"]),
         baseline_section_cues=tuple(d["targets"]["baseline_section_cues"]),
         horizon=re.compile(d["targets"]["horizon"]),
         count_units=tuple(d["targets"]["count_units"]),
+        tables=dict(d["tables"]), link_min_share=float(d["tables"]["link_min_share"]), link_min_chars=int(d["tables"]["link_min_chars"]),
     )
 
 

@@ -119,7 +119,7 @@ def _place_stem(stem: str) -> bool:
 def normalise_doc_number(m: re.Match) -> str:
     prefix = m.group("prefix")
     # the prefix is the issuer's abbreviation; a run-in heading or title before it is not
-    prefix = re.split(r"文件|通知|印发|方案|规划|办法|意见|决定|日", prefix)[-1]
+    prefix = re.split(r"文件|通知|印发|方案|规划|办法|意见|决定|日|通过|公布|发布", prefix)[-1]
     return f"{prefix}〔{m.group('year')}〕{m.group('no')}号" if prefix else ""
 
 
@@ -178,12 +178,18 @@ def find_date(lines: list[str], raw: str) -> tuple[str, int]:
     m = DATE.search(value) if value else None
     if m and iso_date(m):
         return iso_date(m), -1
+    adopted = ("", -1)
     for i, line in enumerate(lines[:6]):  # a regulation's note under its title: （…通过 …公布 自…起施行）
         if not line.startswith(("（", "(")) and not DATE.match(line):
             continue
         for m in DATE.finditer(line):
             if re.match(rf"\s*[{HAN}]{{0,24}}(?:令第\s*[\d{CN_NUM}]+\s*号)?\s*(?:公布|发布)", line[m.end():]):
                 return iso_date(m), i
+            if not adopted[0] and re.match(rf"\s*[{HAN}]{{2,24}}第\s*[\d{CN_NUM}]+\s*次[{HAN}]{{0,8}}会议(?:审议)?通过",
+                                           line[m.end():]):
+                adopted = (iso_date(m), i)  # （…X人民政府第19次常务会议审议通过…）: when no 公布 date is given
+    if adopted[0]:
+        return adopted
     for i, line in enumerate(lines):
         m = DATE.search(line)
         if not m or not iso_date(m):

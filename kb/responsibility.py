@@ -182,7 +182,8 @@ def _label_clause(text: str, s: int, stop: int, first_is_lead: bool) -> Responsi
     inner = body.strip("。 ")
     if inner and inner[0] in OPEN and not g.label_rx.match(inner):
         inner = inner[1:]
-    if inner and inner[-1] in CLOSE:
+    # the closing bracket of the clause, not of a name at its end (「【配合单位】区民政局、各镇（街道）」)
+    if inner and inner[-1] in CLOSE and sum(inner.count(c) for c in CLOSE) > sum(inner.count(c) for c in OPEN):
         inner = inner[:-1]
     lead, partners, deadline = [], [], ""
     labels = list(g.label_rx.finditer(inner))
@@ -192,6 +193,13 @@ def _label_clause(text: str, s: int, stop: int, first_is_lead: bool) -> Responsi
         value = inner[m.end(): labels[k + 1].start() if k + 1 < len(labels) else len(inner)]
         value = value.strip(" ；;，,。")
         role = g.labels[re.sub(r"[ :：【】]", "", m.group(0))]
+        # 「协办单位：A、B；2024年6月底前完成」: a deadline written after the units, without its label
+        if role != "deadline":
+            parts = _top_level_split(value, re.compile(r"[；;，,]"))
+            dated = [p for p in parts if p.strip() and _is_deadline(p.strip())]
+            if dated and len(dated) < len(parts):
+                deadline = deadline or _deadline_in(dated[0])
+                value = "、".join(p for p in parts if p not in dated)
         if role == "deadline":
             deadline = deadline or value
             continue
@@ -211,6 +219,20 @@ def _label_clause(text: str, s: int, stop: int, first_is_lead: bool) -> Responsi
     if not lead and not partners and not deadline:
         return None
     return Responsibility(text=body, lead=lead, partners=partners, start=s, end=stop, deadline=deadline, source="label")
+
+
+def _deadline_in(s: str) -> str:
+    for rx in genre().deadlines:
+        m = rx.search(s)
+        if m:
+            return m.group(0)
+    return ""
+
+
+def _is_deadline(part: str) -> bool:
+    """A clause part that is a time, not units: 「2025年底前完成」, 「每年开展」, 「持续推进」."""
+    d = _deadline_in("，" + part)
+    return bool(d) and part.startswith(d) and not is_unit(part)
 
 
 def label_clauses(text: str, heading_starts: list[int], first_is_lead: bool) -> list[Responsibility]:
@@ -262,13 +284,65 @@ PROSE = [
     re.compile(rf"(?P<partners>{UNITS})(?:等)?(?:按职责分工负责|按照职责分工负责|按各自职责负责|按照各自职责负责|负责落实|共同负责|分工负责)"),
     # X会同Y…
     re.compile(rf"(?P<partners>{UNITS})会同(?P<more>[^。；;，,]{{2,40}})"),
+    # 「市民政局负责，每半年开展一次。」, 「（市民政局负责）」: X负责 standing alone in its clause
+    re.compile(rf"(?P<partners>{UNITS})(?:具体)?负责(?=[。；;，,）)]|$)"),
 ]
 # Regulations: 「市建设行政主管部门负责全市…」, 「建设单位应当…」 — units as the subject of a duty sentence
 # (verbs in genre.toml duty_verbs), with the units it 会同; and 「由X责令…」.
 def _duty_rx() -> list[re.Pattern]:
     verbs = "|".join(map(re.escape, genre().duty_verbs))
     return [re.compile(rf"(?P<partners>{UNITS})(?=(?:{verbs}))(?:应当)?(?:会同(?P<more>[^。；;，,]{{2,40}}))?"),
-            re.compile(rf"由(?P<partners>{UNITS})(?=责令|负责|组织|会同|依法|予以|给予|处以|作出)")]
+            re.compile(rf"由(?P<partners>{UNITS})(?={'|'.join(map(re.escape, genre().duty_by_verbs))})"),
+            # 「市民政部门是本市社区服务设施的主管部门」
+            re.compile(rf"(?P<partners>{UNITS})(?=是[^。；;，,]{{0,30}}?主管部门)")]
+
+
+# 「（一）市民政部门负责…」, 「1.区民政部门应当…」: an item marker before a duty's subject
+ITEM_MARK = re.compile(r"[ 　]*(?:[(（][一二三四五六七八九十\d]{1,3}[)）]|\d{1,2}[.．、]|[①-⑳㈠-㈩])[ 　]*")
+# 「市人民政府民政部门（以下简称市民政部门）负责…」: the defining bracket is no part of the subject
+DEFINED_AS = re.compile(r"[（(](?:以下简称|下称|简称)[^)）]{1,20}[)）]")
+
+
+def duty_clauses(text: str, s: int, e: int) -> list[Responsibility]:
+    """Every public body stated as the subject of a duty in the sentence text[s:e] of an article: at the
+    sentence's start (after an item marker), after a condition (「…的，X应当…」), or after a comma when the
+    subject is followed right away by a duty verb (「…，社区居民委员会负责日常运营」)."""
+    sent = DEFINED_AS.sub(lambda m: "\0" * len(m.group(0)), text[s:e])
+    rxs = _duty_rx()
+    verbs = genre().duty_verbs_after_comma
+    starts = [0]
+    im = ITEM_MARK.match(sent)
+    if im and im.end() > 0:
+        starts.append(im.end())
+    starts += [m.end() for m in re.finditer(r"[，,]", sent)]
+    out: list[Responsibility] = []
+    done = -1
+    for at in starts:
+        if at < done:
+            continue
+        for k, rx in enumerate(rxs):
+            m = rx.match(sent, at)
+            if not m:
+                continue
+            if at > 0 and k != 1 and not (im and at == im.end()) and not sent[:at].endswith(("的，", "的,")):
+                # after a plain comma only a bare subject right before its verb (no 「在…时，」 phrases)
+                if not sent[m.end("partners"):].startswith(verbs) or len(m.group("partners")) > 20:
+                    continue
+            units = [u.replace("\0", "") for u in split_units(m.group("partners").replace("\0", ""))]
+            units = [u for u in split_units("、".join(units))]
+            if m.groupdict().get("more"):
+                more = split_units(re.split(r"编制|制定|建立|开展|做好|对|定期|组织|研究|推进|负责|共同|进行|实施", m.group("more"))[0])
+                units += [u for u in more if is_unit(u)]
+            if not _valid(units[:1]) or not all(is_unit(u) for u in units):
+                continue
+            a, b = s + m.start(), s + m.end()
+            close = SENTENCE_END.search(text, b, e + 1)
+            b = (close.end() if close.group(0) != "\n" else close.start()) if close and close.start() <= e else e
+            out.append(Responsibility(text=text[a:b], partners=list(dict.fromkeys(units)), start=a, end=b,
+                                      source="prose"))
+            done = m.end()
+            break
+    return out
 
 
 def _clause_starts(sent: str):

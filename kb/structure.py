@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from .genre import PAREN_CN, cn_to_int, genre
 from .responsibility import _parse_units  # noqa: F401  (re-exported: tests read it here)
-from .responsibility import label_clauses, prose_clause, sentences, states_first_is_lead
+from .responsibility import duty_clauses, label_clauses, prose_clause, sentences, states_first_is_lead
 from .tables import table_clauses
 from .types import Responsibility, Section
 
@@ -123,7 +123,11 @@ def _title_end(text: str, start: int, limit: int) -> int:
     return cut + 1 if cut > start else end
 
 
-ARTICLE_TITLE = re.compile(r"[ ]*(?:【([^】\n]{1,20})】|[(（]([^)）\n]{1,20})[)）])")
+# 第X条 is titled by a bracketed title right after it (第五条【职责分工】), or by a short title standing on
+# its own line (第五条 职责分工⏎) or set off from the article's text by a space (第五条　职责分工　市民政部门…)
+ARTICLE_TITLE = re.compile(r"[ ]*(?:【([^】\n]{1,20})】|[(（]([^)）\n]{1,20})[)）])"
+                           r"|[ 　]*([\u4e00-\u9fff、和与及]{2,12})[ 　]*(?=\n|$)"
+                           r"|[ 　]+([\u4e00-\u9fff、和与及]{2,12})[ 　]+(?=[\u4e00-\u9fff“（(])")
 
 
 def _attachment_list(text: str, c: _Cand) -> bool:
@@ -136,7 +140,7 @@ def _heading_span(text: str, c: _Cand, limit: int) -> tuple[int, str]:
     """(end of the heading, title without the marker)."""
     if c.kind == "article":  # 第X条 is titled only by a bracketed title right after it
         m = ARTICLE_TITLE.match(text, c.mend)
-        return (m.end(), (m.group(1) or m.group(2)).strip()) if m else (c.mend, "")
+        return (m.end(), next(g for g in m.groups() if g).strip()) if m else (c.mend, "")
     tend = _title_end(text, c.pos, limit)
     title = text[c.mend:tend].rstrip("。\n *").lstrip(" :：、.．*")
     g = genre()
@@ -250,7 +254,7 @@ def parse_clauses(text: str, root: Section | list[int]) -> list[Responsibility]:
             continue
         if node.kind == "article":
             duties = [r for s, e in sentences(text, a, b) if free(s, e)
-                      for r in [prose_clause(text, s, e, duty=True)] if r]
+                      for r in (duty_clauses(text, s, e) or [prose_clause(text, s, e, duty=True)]) if r]
             if duties:  # one article, one task: its duties together
                 lead = list(dict.fromkeys(u for r in duties for u in r.lead))
                 partners = [u for r in duties for u in r.partners if u not in lead]

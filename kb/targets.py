@@ -124,6 +124,21 @@ def _horizon(text: str, pos: int, root: Section | None = None) -> str:
     return found
 
 
+# Place words that open an indicator (中心城区…覆盖率); an indicator that is only such a word repeats the one before.
+PLACE_LEAD = re.compile(r"^.{0,6}?(?:城区|县城|城市|农村|乡镇|街道|社区|全市|全县|全区|全省)")
+
+
+def _elliptical(indicator: str, earlier: list[str]) -> str:
+    """「中心城区…覆盖率达到90%、县城达到60%」: 县城 stands for 县城…覆盖率 (the earlier indicator with its place
+    replaced)."""
+    if not earlier or len(indicator) > 4 or not PLACE_LEAD.fullmatch(indicator):
+        return indicator
+    m = PLACE_LEAD.match(earlier[-1])
+    if not m or m.end() >= len(earlier[-1]):
+        return indicator
+    return indicator + earlier[-1][m.end():]
+
+
 def sentence_targets(doc_id: str, text: str, root: Section) -> list[Target]:
     out = []
     for s, e in _sentences(text, 0, len(text)):
@@ -150,6 +165,7 @@ def sentence_targets(doc_id: str, text: str, root: Section) -> list[Target]:
             prev_end = m.end()
             if len(indicator) < 2:
                 continue
+            indicator = _elliptical(indicator, [t.indicator for t in out if t.sentence == sent])
             indicator += _counted_after(sent, m)
             value = (m.group("cmp") or "") + m.group("num") + m.group("unit") + (m.group("tail") or "")
             out.append(Target(doc_id=doc_id, indicator=indicator, value=value, unit=m.group("unit"),
@@ -165,7 +181,9 @@ def sentence_targets(doc_id: str, text: str, root: Section) -> list[Target]:
     return out
 
 
-TABLE_HEAD = re.compile(r"[^\n]*主要(?:发展)?指标[^\n]*\n")
+TABLE_HEAD = re.compile(r"[^\n]*主要(?:发展|工作)?指标[^\n]*\n")
+# one header cell per line (指标 / 2023年完成值 / 2024年目标值 / 属性)
+HEADER_CELL = re.compile(r"^(?:序号|指标|指标名称|名称|单位|属性|类别|(?:20\d\d年)?(?:基期值|完成值|目标值|现状值|基数|目标))$")
 TABLE_UNIT = re.compile(r"[(（](%|[^()（）]{1,6})[)）]$")
 VALUE = re.compile(r"^(——|—|-|[\d.]+(?:%|[\u4e00-\u9fff]{1,3})?(?:左右|以上)?)$")
 
@@ -181,6 +199,7 @@ def table_targets(doc_id: str, text: str, root: Section) -> list[Target]:
         year = re.search(r"(20\d\d)\s*年?\s*目标值", window[:300])
         deadline = f"{year.group(1)}年" if year else ""
         cells: list[tuple[str, int]] = []  # (cell text, offset) since the last row end
+        ncols, ncols_done, has_kind = 0, False, False  # header cells one per line, counted
         pos = head.end()
         for line in window.split("\n"):
             start, pos = pos, pos + len(line) + 1
@@ -191,14 +210,21 @@ def table_targets(doc_id: str, text: str, root: Section) -> list[Target]:
                 continue  # `a | b | c` rows are read by pipe_table_targets
             if re.search(r"目标值|属性$", line):
                 cells = []  # header cells (指标 / 基期值 / 2025 目标值 / 属性)
+                has_kind = has_kind or line.endswith("属性")
                 continue
+            if HEADER_CELL.match(line):
+                ncols += 1
+                continue
+            if not ncols_done:
+                ncols_done, ncols = True, ncols + n_target_heads(window)
             parts = line.split(" ") if TABLE_ROW_END.search(line) and " " in line else [line]
             off = start
             for p in parts:
                 at = text.find(p, off)
                 cells.append((p, at))
                 off = at + len(p)
-            if TABLE_ROW_END.search(line):
+            # a row ends with its 属性 cell, or — a table without that column — when it has all its cells
+            if TABLE_ROW_END.search(line) or (not has_kind and ncols >= 2 and len(cells) == ncols):
                 t = _table_row(doc_id, text, root, cells, deadline)
                 if t:
                     out.append(t)
@@ -207,6 +233,18 @@ def table_targets(doc_id: str, text: str, root: Section) -> list[Target]:
                 break  # not a table any more
         done = pos
     return out
+
+
+def n_target_heads(window: str) -> int:
+    """Header lines naming a target/属性 column at the head of a flattened table (counted apart above)."""
+    n = 0
+    for line in window.split("\n")[:8]:
+        line = line.strip()
+        if re.search(r"目标值|属性$", line) and len(line) <= 12:
+            n += 1
+        elif line and not HEADER_CELL.match(line):
+            break
+    return n
 
 
 def _table_row(doc_id, text, root, cells, deadline) -> Target | None:

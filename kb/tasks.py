@@ -57,6 +57,56 @@ def _phase(path_nodes: list[Section]) -> str:
     return ""
 
 
+def _matched(a: str, b: str) -> int:
+    """Characters of a and b in common, in order (the matching blocks of an LCS-like alignment)."""
+    from difflib import SequenceMatcher
+
+    return sum(m.size for m in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks())
+
+
+def row_similarity(task_cell: str, heading: str) -> float:
+    """How well a table row's task cell names a body heading: exact 3, one the start of the other 2, else
+    the share of the shorter one's characters found in the other — in order and as a bag, averaged (a
+    shortened, paraphrased or reordered wording: 「发展托育服务」 for 「发展普惠托育服务」)."""
+    a, b = _norm(task_cell), _norm(heading)
+    if len(a) < 2 or len(b) < 2:
+        return 0.0
+    if a == b:
+        return 3.0
+    if a.startswith(b) or b.startswith(a):
+        return 2.0
+    m = _matched(a, b)
+    if m < genre().link_min_chars:
+        return 0.0
+    # in order (LCS-like) and as a bag of characters, so that reordered wording (智慧社区建设 / 建设智慧社区) links too
+    from collections import Counter
+
+    bag = sum((Counter(a) & Counter(b)).values())
+    return (m + bag) / 2 / min(len(a), len(b))
+
+
+def link_rows(cells: list[str], candidates: list, positions: list[int]) -> list:
+    """Each row's body task (path, node) or None: pairs taken best first, one row per body task, a pair
+    only above the link threshold (kb/data/genre.toml [tables])."""
+    g = genre()
+    pairs = []
+    for i, (cell, pos) in enumerate(zip(cells, positions)):
+        for j, (_p, n) in enumerate(candidates):
+            if n.start <= pos < n.end:
+                continue
+            sc = row_similarity(cell, n.title)
+            if sc >= g.link_min_share:
+                pairs.append((-sc, i, j))
+    pairs.sort()
+    out: list = [None] * len(cells)
+    used: set[int] = set()
+    for _sc, i, j in pairs:
+        if out[i] is None and j not in used:
+            out[i] = candidates[j]
+            used.add(j)
+    return out
+
+
 def build_tasks(text: str, root: Section, clauses: list[Responsibility]) -> list[Task]:
     nodes: list = []
     _walk(root, [], nodes)
@@ -90,7 +140,7 @@ def build_tasks(text: str, root: Section, clauses: list[Responsibility]) -> list
     for c in body:
         n = owner[id(c)]
         p = parent_of.get(id(n))
-        if p is None or p.level == 0 or c.start == 0 or p.children[-1] is not n:
+        if p is None or p.level == 0 or c.start == 0 or p.children[-1] is not n or n.kind == "article":
             continue
         own_line = text[c.start - 1] == "\n"
         # or an inline enumeration (「主要包括：1.甲；2.乙。（责任单位：…）」) on the clause's own line
@@ -134,18 +184,7 @@ def build_tasks(text: str, root: Section, clauses: list[Responsibility]) -> list
     by_node = {id(n): t for t, n in tasks if n is not None}
     candidates = [(p, n) for p, n, inside in nodes if n.level > 0 and not inside and n.kind != "attachment"
                   and not n.children and n.title]
-    for r in rows:
-        key = _norm(r.task)
-        best, score = None, 0
-        for p, n in candidates:
-            if n.start <= r.start < n.end:
-                continue
-            h = _norm(n.title)
-            if len(h) < 2:
-                continue
-            s = 3 if h == key else 2 if (key.startswith(h) or h.startswith(key)) else 1 if (len(h) >= 4 and (h in key or key in h)) else 0
-            if s > score:
-                best, score = (p, n), s
+    for r, best in zip(rows, link_rows([r.task for r in rows], candidates, [r.start for r in rows])):
         if best is None:
             path = next((p for p, n, _ in reversed(nodes) if n.start <= r.start < n.end and n.level > 0), [])
             tasks.append((Task(path=list(path), heading=r.task, text=r.text, lead=list(r.lead), partners=list(r.partners),
@@ -189,8 +228,8 @@ def build_tasks(text: str, root: Section, clauses: list[Responsibility]) -> list
 
     out = []
     for t, n in tasks:
-        if not t.deadline:
-            t.deadline = deadline_of(t.text)
+        if not t.deadline:  # a time inside the clause (「（X牵头，Y配合，2025年底前完成）」) before one in the text
+            t.deadline = deadline_of(t.clause) or deadline_of(t.text)
         if not t.deadline and n is not None:
             t.deadline = _phase(chain(n))
         out.append(t)

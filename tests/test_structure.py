@@ -308,3 +308,65 @@ def test_exhortations_are_no_tasks_and_a_run_in_heading_ends_before_its_body_sub
     assert [(t.heading, t.partners) for t in tasks] == [("甲任务", ["县民政局"])]
     assert [s.title for s in root.children] == ["任务", "保障措施", "强化工作保障"]
     assert root.children[1].children[1].title == "发挥各级党组织和广大党员作用"
+
+
+def test_titled_articles_and_duties_over_several_paragraphs():
+    text = ("第一章 总则\n第一条 为了规范管理，制定本办法。\n"
+            "第二条 职责分工\n市民政部门负责全市社区服务设施的监督管理。\n区民政部门负责本辖区日常管理。\n"
+            "市财政、住房城乡建设等部门按照各自职责，做好相关工作。\n"
+            "第三条 规划建设 （一）市自然资源和规划局负责将设施纳入国土空间规划；\n（二）市住房城乡建设部门负责监督配建。\n"
+            "第四条 市人民政府民政部门（以下简称市民政部门）是本市社区服务设施的主管部门。\n"
+            "第五条【运营管理】街道办事处应当做好设施运行保障，社区居民委员会负责日常运营，指导物业服务企业做好配合。\n"
+            "第六条 建设单位应当按照规划配建设施。\n")
+    root, tasks = tasks_of(text)
+    assert [(a.number, a.title) for a in root.children[0].children] == [
+        ("第一条", ""), ("第二条", "职责分工"), ("第三条", "规划建设"), ("第四条", ""), ("第五条", "运营管理"), ("第六条", "")]
+    got = {t.heading: (t.lead, t.partners) for t in tasks}
+    assert got == {"职责分工": ([], ["市民政部门", "区民政部门", "市财政部门", "市住房城乡建设部门"]),
+                   "规划建设": ([], ["市自然资源和规划局", "市住房城乡建设部门"]),
+                   "市人民政府民政部门（以下简称市民政部门）": ([], ["市人民政府民政部门"]),
+                   "运营管理": ([], ["街道办事处", "社区居民委员会"])}
+
+
+def test_mixed_clause_forms_with_deadlines_inside():
+    text = ("一、主要任务\n（一）推进社区食堂建设。到2026年新建食堂10个（市民政局牵头，市财政局、市市场监管局配合，2025年底前完成）。\n"
+            "（二）发展普惠托育服务。新增托位200个。责任主体：市卫生健康委。\n"
+            "（三）完善养老服务设施。建设日间照料中心。（主责单位：市民政局；协办单位：市住建局、市自然资源和规划局；2024年6月底前完成）\n"
+            "（四）加强社区志愿服务。（团市委牵头，市民政局配合，每年开展）\n")
+    _, tasks = tasks_of(text)
+    got = {t.heading: (t.lead, t.partners, t.deadline) for t in tasks}
+    assert got == {"推进社区食堂建设": (["市民政局"], ["市财政局", "市市场监管局"], "2025年底前"),
+                   "发展普惠托育服务": ([], ["市卫生健康委"], ""),
+                   "完善养老服务设施": ([], ["市民政局", "市住建局", "市自然资源和规划局"], "2024年6月底前"),
+                   "加强社区志愿服务": (["团市委"], ["市民政局"], "每年")}
+
+
+def test_more_clause_forms_and_a_first_is_lead_task_table():
+    text = ("一、重点任务\n（一）推进社区食堂建设。新建食堂。（责任单位：市民政局，完成时限：2025年底）\n"
+            "（二）发展托育服务。新增托位。主责单位：市卫健委 协办单位：市妇联、团市委\n"
+            "（三）开展评估。市民政局负责，每半年开展一次。\n")
+    _, tasks = tasks_of(text)
+    got = {t.heading: (t.lead, t.partners, t.deadline) for t in tasks}
+    assert got == {"推进社区食堂建设": ([], ["市民政局"], "2025年底"),
+                   "发展托育服务": ([], ["市卫健委", "市妇联", "团市委"], ""),  # 主责 is not 牵头
+                   "开展评估": ([], ["市民政局"], "每半年")}
+    text = ("一、重点任务\n（一）建设智慧社区。升级平台。\n（二）加强队伍建设。开展培训。\n"
+            "附件\n任务清单\n| 序号 | 任务内容 | 责任单位 | 时间节点 |\n| 1 | 智慧社区建设 | 市大数据局、市民政局 | 2025年底前 |\n"
+            "| 2 | 队伍建设 | 市委组织部、市人社局 | 2024年底前 |\n注：排在第一位的为牵头单位。\n")
+    _, tasks = tasks_of(text)
+    got = {t.heading: (t.lead, t.partners, t.deadline) for t in tasks}
+    assert got == {"建设智慧社区": (["市大数据局"], ["市民政局"], "2025年底前"),
+                   "加强队伍建设": (["市委组织部"], ["市人社局"], "2024年底前")}
+
+
+def test_word_article_titles_set_off_by_ideographic_spaces_survive_cleaning():
+    from kb.clean import clean_text
+
+    raw = ("桂川县社区服务设施管理办法\n第一章\u3000总则\n第一条\u3000目的依据\u3000为了规范管理，制定本办法。\n"
+           "第二条\u3000职责分工\u3000县民政局负责全县社区服务设施的监督管理。县财政局负责落实资金。\n"
+           "乡镇人民政府、街道办事处负责辖区内设施的日常管理。\n第三条\u3000施行日期\u3000本办法自2024年7月1日起施行。\n")
+    text = clean_text(raw).text
+    root, tasks = tasks_of(text)
+    assert [(n.number, n.title) for n in root.walk() if n.level] == [
+        ("第一章", "总则"), ("第一条", "目的依据"), ("第二条", "职责分工"), ("第三条", "施行日期")]
+    assert [(t.heading, t.partners) for t in tasks] == [("职责分工", ["县民政局", "县财政局", "乡镇人民政府", "街道办事处"])]

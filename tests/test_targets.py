@@ -106,3 +106,13 @@ def test_indicator_table_with_year_columns_and_a_unit_column():
             "| 社区工作者数 | 人 | 10 | 18 | 预期性 |\n")
     assert [(i, v, d) for i, v, d, s in _targets_of(text)] == [("社区养老服务设施覆盖率", "90%", "2025年"),
                                                                ("社区工作者数", "18人", "2025年")]
+
+
+def test_flattened_table_without_a_kind_column_and_an_elliptical_subject():
+    text = ("一、目标\n到2025年底，中心城区社区养老服务设施覆盖率达到90%、县城达到60%。\n"
+            "附：2024年主要工作指标\n指标\n2023年完成值\n2024年目标值\n社区综合服务设施达标率（%）\n91\n100\n"
+            "社区老年助餐点（个）\n64\n90\n")
+    got = [(i, v) for i, v, _d, _s in _targets_of(text)]
+    assert ("县城社区养老服务设施覆盖率", "达到60%") in got
+    assert ("社区综合服务设施达标率", "100%") in got and ("社区老年助餐点", "90个") in got
+    assert not any(v.startswith(("91", "64")) for _, v in got)  # the 完成值 column is no target

@@ -64,6 +64,11 @@ def render_doc(doc: dict) -> tuple[list, str, list[dict]]:
             out.append(("h", b[1], t))
             texts.append(t)
             sections += s
+        elif b[0] == "b":  # a bold paragraph (docx), e.g. an article title on its own line
+            t, s = render(b[1])
+            out.append(("b", t))
+            texts.append(t)
+            sections += s
         elif b[0] == "table":
             rows = []
             for row in b[1]:
@@ -128,7 +133,8 @@ def key_of(doc: dict, sections: list[dict]) -> dict:
 
 # ---------------------------------------------------------------- writers
 def write_text(path: Path, blocks: list, doc: dict) -> None:
-    parts = [b if isinstance(b, str) else "\n".join(" | ".join(r) for r in b[1]) for b in blocks]
+    parts = [b if isinstance(b, str) else b[-1] if b[0] in ("h", "b")
+             else "\n".join(" | ".join(r) for r in b[1]) for b in blocks]
     text = "\n".join(parts)
     if doc.get("one_line"):
         text = "".join(line.strip() for line in text.splitlines())
@@ -163,6 +169,8 @@ def write_docx(path: Path, blocks: list, doc: dict) -> None:
                     d.add_paragraph(line)
         elif b[0] == "h":
             d.add_heading(b[2], level=b[1])
+        elif b[0] == "b":
+            d.add_paragraph().add_run(b[1]).bold = True
         else:
             rows, merges = b[1], b[2]
             tbl = d.add_table(rows=len(rows), cols=len(rows[0]))
@@ -189,7 +197,7 @@ def write_pdf(path: Path, blocks: list, doc: dict) -> None:
     from reportlab.lib.units import mm
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer
     from xml.sax.saxutils import escape
     from reportlab import rl_config
     rl_config.invariant = 1  # no timestamp or random id: regenerating gives the same bytes
@@ -214,6 +222,9 @@ def write_pdf(path: Path, blocks: list, doc: dict) -> None:
     for b in blocks:
         lines = b.split("\n") if isinstance(b, str) else [" | ".join(r) for r in b[1]]
         for line in lines:
+            if line == "\f":  # a line holding only a form feed starts a new page (e.g. after a cover page)
+                story.append(PageBreak())
+                continue
             if not line.strip():
                 story.append(Spacer(1, 6))
                 continue
