@@ -86,10 +86,6 @@ def test_gold_answers_about_the_other_documents_do_not_change(before_and_after):
     check(before, after, new[0], old_ids, gold)
 
 
-@pytest.mark.xfail(strict=True, reason="answer layer, responsibility strategy: a document's task is kept only when it "
-                   "scores >= 0.8 x the best task of ANY document (per_doc loop), so a new document with a closer task "
-                   "pushes xiamen out of 「老年人助餐服务由哪些部门负责？」; the keep threshold must not be relative "
-                   "across documents. Remove this marker when it passes.")
 def test_the_issue_question_keeps_its_documents(before_and_after):
     before, after, new, old_ids, _ = before_and_after
     check(before, after, new[0], old_ids, [ISSUE_QUESTION])

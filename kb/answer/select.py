@@ -68,6 +68,15 @@ def best_sentences(ctx: Context, hits: list[Hit], limit: int = 3, exclude_clause
     return out
 
 
+def task_relevance(ctx: Context, p: Passage, groups=None, heading_weight: float = 0.5) -> float:
+    """How much of the question a task covers, from its own text only (no rank, so it does not move when
+    other documents are added): body coverage plus part of the coverage of its heading, since a task whose
+    heading names the question's topic is the task about it, not one that mentions it."""
+    groups = ctx.groups if groups is None else groups
+    head = coverage(groups, p.section_path[-1] if p.section_path else "", ctx.voc) if heading_weight else 0.0
+    return coverage(groups, task_text(ctx.engine, p), ctx.voc) + heading_weight * head
+
+
 def rank_tasks(ctx: Context, hits: list[Hit], need_clause: bool = False, groups=None) -> list[tuple[float, Hit]]:
     """Tasks of the hits, best first: fusion score weighted by how much of the question the task covers;
     a task hit by several passages gains a little."""
@@ -76,10 +85,7 @@ def rank_tasks(ctx: Context, hits: list[Hit], need_clause: bool = False, groups=
     for h in hits:
         if need_clause and not h.passage.responsibility:
             continue
-        cov = coverage(groups, task_text(ctx.engine, h.passage), ctx.voc)
-        # A task whose heading names the question's topic is the task about it, not one that mentions it.
-        head = coverage(groups, h.passage.section_path[-1] if h.passage.section_path else "", ctx.voc)
-        score = h.score * (0.5 + cov + 0.5 * head)
+        score = h.score * (0.5 + task_relevance(ctx, h.passage, groups))
         tid = h.passage.task_id or h.passage.pid
         if tid in tasks:
             old, best = tasks[tid]

@@ -10,7 +10,7 @@ from ...types import Hit, Passage
 from .. import cues
 from ..build import Builder
 from ..context import Context, doc_region, task_passages, task_text
-from ..select import best_sentences, rank_tasks, sentence_spans
+from ..select import best_sentences, rank_tasks, sentence_spans, task_relevance
 
 
 def topic_query(ctx: Context, text: str | None = None) -> str:
@@ -65,10 +65,14 @@ def responsibility(ctx: Context, hits: list[Hit] | None = None, b: Builder | Non
             ranked = []  # the sentence answers it better than any clause
     else:
         b.type_score = task_cov
-    top = ranked[0][0] if ranked else 0.0
+    # One task per document (its best-ranked). Which documents answer is judged on how much of the question
+    # each one's task text covers, not on fused rank scores or heading wording: ranks shift when another
+    # document is added, and a document whose heading names the topic must not silence one whose body does.
+    rel = {id(h): task_relevance(ctx, h.passage, heading_weight=0.0) for _, h in ranked}
+    top = max(rel.values(), default=0.0)
     per_doc: dict[str, Hit] = {}
-    for score, h in ranked:
-        if h.passage.doc_id not in per_doc and score >= 0.8 * top:
+    for _, h in ranked:
+        if h.passage.doc_id not in per_doc and rel[id(h)] >= 0.8 * top:
             per_doc[h.passage.doc_id] = h
     for h in list(per_doc.values())[:per_doc_limit]:
         add_clause(ctx, b, h.passage)
