@@ -99,10 +99,28 @@ def corpus_state(settings: Settings) -> dict[str, str]:
     return {p.name: file_hash(p) for p in files}
 
 
+# The code and tables that turn documents into passages: when any of them changes (a new heading marker,
+# a responsibility form, a cleaning pass), saved indexes hold passages the current code would not make, so
+# their fingerprint is part of the index's shape and a change marks the index stale. Rebuilding re-embeds
+# only passages whose text changed (embedding cache).
+PARSER_SOURCES = ("ingest.py", "clean.py", "metadata.py", "structure.py", "responsibility.py", "tables.py",
+                  "tasks.py", "targets.py", "chunking.py", "genre.py", "lexicon.py", "data/*.toml")
+
+
+def parser_fingerprint(here: Path | None = None) -> str:
+    here = here or Path(__file__).parent
+    h = hashlib.sha256()
+    for pattern in PARSER_SOURCES:
+        for path in sorted(here.glob(pattern)):
+            h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def shape(settings: Settings) -> dict:
     from .embedding import model_id_for  # the model id also names the conversion version of the default
 
-    return {"format_version": FORMAT_VERSION, "model_id": model_id_for(settings.embed_model), **settings.index_shape()}
+    return {"format_version": FORMAT_VERSION, "parser": parser_fingerprint(),
+            "model_id": model_id_for(settings.embed_model), **settings.index_shape()}
 
 
 def current_folder(settings: Settings) -> Path | None:

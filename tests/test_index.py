@@ -1,11 +1,13 @@
 """Index persistence with the real model and real FAISS: round trip, staleness, incremental
 re-embedding, an interrupted build, corrupt files."""
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -61,6 +63,26 @@ def test_settings_change_makes_index_stale(built, fresh_settings):
     assert index_mod.staleness(fresh_settings) is None
     reason = index_mod.staleness(fresh_settings.replace(chunk_size=200))
     assert reason and "chunk_size" in reason
+
+
+def test_parser_change_makes_index_stale(built, fresh_settings, tmp_path):
+    """An index built by other parsing code (a new heading marker in genre.toml, say) is stale."""
+    kb_dir = Path(index_mod.__file__).parent
+    copy = tmp_path / "kb"
+    shutil.copytree(kb_dir, copy, ignore=shutil.ignore_patterns("__pycache__", "ui"))
+    before = index_mod.parser_fingerprint(copy)
+    assert before == index_mod.parser_fingerprint()
+    genre = copy / "data" / "genre.toml"
+    genre.write_text(genre.read_text(encoding="utf-8") + "\n# a new marker\n", encoding="utf-8")
+    assert index_mod.parser_fingerprint(copy) != before
+    # the saved manifest records the fingerprint; one from other code reads as stale, naming the parser
+    manifest = index_mod.current_folder(fresh_settings) / "manifest.json"
+    data = json.loads(manifest.read_text(encoding="utf-8"))
+    assert data["shape"]["parser"] == before
+    data["shape"]["parser"] = index_mod.parser_fingerprint(copy)
+    manifest.write_text(json.dumps(data), encoding="utf-8")
+    reason = index_mod.staleness(fresh_settings)
+    assert reason and "parser" in reason
 
 
 def test_added_and_removed_files_are_detected(built, fresh_settings):
