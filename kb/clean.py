@@ -232,13 +232,18 @@ def _rebuild_flat_tables(ct: CleanText) -> CleanText:
             while k < len(lines) and k - j < 2 * n and lines[k].strip() != str(seq + 1):
                 k += 1
             if k - j > 2 * n - 1 or (k >= len(lines) or lines[k].strip() != str(seq + 1)):
-                k = min(j + n, len(lines))  # the last row: its width
+                k = j  # the last row: up to its width, stopping at a blank line
+                while k < len(lines) and k - j < n and lines[k].strip():
+                    k += 1
                 rows.append(list(range(j, k)))
                 j = k
                 break
             rows.append(list(range(j, k)))
             j, seq = k, seq + 1
-        if len(rows) < 2:
+        # Rebuilt only when every row has exactly the header's width: a cell broken over two lines or an
+        # empty cell that left no line cannot be placed here without knowing the columns' roles, so such a
+        # table stays one cell per line for kb/tables.py, which fits cells to columns by role.
+        if len(rows) < 2 or any(len(r) != n for r in rows):
             out_lines.append(([i], -1))
             i += 1
             continue
