@@ -1,0 +1,278 @@
+"""The Milvus store: one collection holds every passage's dense vector and its text, which Milvus turns
+into a BM25 sparse vector itself (built-in BM25 function over a jieba analyzer that gets our user
+dictionary and stop words, so both stores tokenize alike). Hybrid search is Milvus's hybrid_search with
+RRFRanker(rrf_k); filters by document/region/level are expressions on scalar fields.
+
+`KB_MILVUS_URI` empty means a Milvus Lite file `index/milvus.db` (the milvus-lite package, in-process);
+`http://host:19530` is a Milvus standalone or cluster, with the same code.
+
+Builds are incremental: a row's key is a hash of the model id and everything the row stores, so a build
+inserts the rows of new or changed passages and deletes the rows of passages that are gone (vectors come
+from the embedding cache: nothing unchanged is re-embedded or re-inserted). The build folder keeps
+passages.json as with the embedded store; search results map keys back to positions in it.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import IndexCorrupt
+from ..settings import Settings
+from ..types import Passage
+from .base import Filters, Retrieved, Store
+
+log = logging.getLogger(__name__)
+DATA = Path(__file__).resolve().parent.parent / "data"
+BATCH = 1000  # rows per insert/delete request (a request stays well under gRPC's 64 MB limit)
+MAX_TEXT = 65535  # VARCHAR max_length (bytes); an index text is title + section + ~600 characters
+
+_CLIENTS: dict[tuple[str, str], object] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def client_for(uri: str, token: str = ""):
+    """One client per URI and process: opening a Milvus Lite file starts its server (~2 s)."""
+    from pymilvus import MilvusClient
+
+    with _CLIENTS_LOCK:
+        key = (uri, token)
+        if key not in _CLIENTS:
+            _CLIENTS[key] = MilvusClient(uri, token=token) if token else MilvusClient(uri)
+        return _CLIENTS[key]
+
+
+def default_uri(settings: Settings) -> str:
+    return settings.milvus_uri or str(Path(settings.index_dir) / "milvus.db")
+
+
+def _punctuation() -> list[str]:
+    """Single punctuation/symbol characters of the blocks Chinese policy text uses; jieba emits them as
+    tokens of their own and kb.search.tokenize drops them, so the Milvus analyzer must drop them too
+    (Milvus Lite has no removepunct filter; a server gets it as well)."""
+    ranges = [(0x21, 0x7F), (0xA1, 0x100), (0x2000, 0x2070), (0x2190, 0x2200), (0x2460, 0x2500),
+              (0x25A0, 0x2600), (0x3000, 0x3040), (0xFE30, 0xFE70), (0xFF00, 0xFF66)]
+    return [chr(c) for a, b in ranges for c in range(a, b) if unicodedata.category(chr(c))[0] in "PS"]
+
+
+def analyzer_params() -> dict:
+    """jieba in search mode (kb.search.tokenize uses cut_for_search) with the default dictionary plus our
+    user dictionary, and a stop filter with our stop words and punctuation."""
+    from ..search import stopwords
+
+    words = [line.split()[0] for line in (DATA / "userdict.txt").read_text(encoding="utf-8").splitlines()
+             if line.strip() and not line.startswith("#")]
+    stop = sorted(stopwords()) + _punctuation()
+    return {"tokenizer": {"type": "jieba", "dict": ["_default_", *words], "mode": "search", "hmm": True},
+            "filter": ["lowercase", "removepunct", {"type": "stop", "stop_words": stop}]}
+
+
+def row_key(model_id: str, p: Passage, text: str) -> str:
+    h = hashlib.sha256()
+    for part in (model_id, p.pid, p.doc_id, p.region, p.level, text):
+        h.update(part.encode("utf-8"))
+        h.update(b"\0")
+    return h.hexdigest()[:32]
+
+
+def _literal(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)  # a double-quoted string with escapes, as Milvus expects
+
+
+def filter_expr(filters: Filters) -> str:
+    parts = []
+    if filters.docs:
+        parts.append(f"doc_id in [{', '.join(_literal(d) for d in sorted(filters.docs))}]")
+    if filters.region:  # the embedded store matches a substring of the region (珠海 in 广东省珠海市)
+        parts.append(f"region like {_literal('%' + filters.region.replace('%', '').replace('_', '') + '%')}")
+    if filters.level:
+        parts.append(f"level == {_literal(filters.level)}")
+    return " and ".join(parts)
+
+
+class MilvusStore(Store):
+    name = "milvus"
+
+    def __init__(self, settings: Settings):
+        from ..embedding import model_id_for
+
+        self.settings = settings
+        self.uri = default_uri(settings)
+        self.collection = settings.milvus_collection
+        self.model_id = model_id_for(settings.embed_model, settings.embed_quant)
+        self.rrf_k = settings.rrf_k
+        self.equal_weights = settings.bm25_weight == settings.dense_weight
+        self.positions: dict[str, int] = {}
+
+    @property
+    def client(self):
+        return client_for(self.uri, self.settings.milvus_token)
+
+    # ------------------------------------------------------------ schema
+
+    def _dense_index(self, n: int) -> dict:
+        kind = self.settings.faiss_index
+        if kind == "hnsw":
+            from .embedded import DenseIndex
+
+            return {"index_type": "HNSW", "metric_type": "IP",
+                    "params": {"M": DenseIndex.HNSW_M, "efConstruction": DenseIndex.HNSW_EF_CONSTRUCTION}}
+        if kind == "ivf":
+            return {"index_type": "IVF_FLAT", "metric_type": "IP", "params": {"nlist": 256}}
+        return {"index_type": "FLAT", "metric_type": "IP", "params": {}}
+
+    def _search_params(self) -> dict:
+        kind = self.settings.faiss_index
+        if kind == "hnsw":
+            from .embedded import DenseIndex
+
+            return {"metric_type": "IP", "params": {"ef": DenseIndex.HNSW_EF_SEARCH}}
+        if kind == "ivf":
+            return {"metric_type": "IP", "params": {"nprobe": 64}}
+        return {"metric_type": "IP", "params": {}}
+
+    def _create(self, dim: int, n: int) -> None:
+        from pymilvus import DataType, Function, FunctionType
+
+        c = self.client
+        schema = c.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("key", DataType.VARCHAR, is_primary=True, max_length=64)
+        schema.add_field("doc_id", DataType.VARCHAR, max_length=512)
+        schema.add_field("region", DataType.VARCHAR, max_length=512)
+        schema.add_field("level", DataType.VARCHAR, max_length=64)
+        schema.add_field("text", DataType.VARCHAR, max_length=MAX_TEXT, enable_analyzer=True,
+                         analyzer_params=analyzer_params())
+        schema.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
+        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        schema.add_function(Function(name="text_bm25", function_type=FunctionType.BM25,
+                                     input_field_names=["text"], output_field_names=["sparse"]))
+        index = c.prepare_index_params()
+        index.add_index("dense", **self._dense_index(n))
+        # bm25s's defaults (k1 1.5, b 0.75), so the two stores score alike
+        index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25",
+                        params={"inverted_index_algo": "DAAT_MAXSCORE", "bm25_k1": 1.5, "bm25_b": 0.75})
+        for field in ("doc_id", "region", "level"):
+            index.add_index(field, index_type="INVERTED")
+        c.create_collection(self.collection, schema=schema, index_params=index, consistency_level="Strong")
+
+    def _compatible(self, dim: int) -> bool:
+        desc = self.client.describe_collection(self.collection)
+        fields = {f["name"]: f for f in desc.get("fields", [])}
+        dense = fields.get("dense", {})
+        got_dim = int(dense.get("params", {}).get("dim", -1)) if dense else -1
+        return {"key", "doc_id", "region", "level", "text", "dense", "sparse"} <= set(fields) and got_dim == dim
+
+    # ------------------------------------------------------------ build / load / check
+
+    def _existing_keys(self) -> set[str]:
+        keys: set[str] = set()
+        # Milvus Lite lacks AllocTimestamp and pymilvus logs a traceback before falling back: quiet it
+        logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
+        it = self.client.query_iterator(self.collection, batch_size=BATCH * 10, filter='key != ""', output_fields=["key"])
+        try:
+            while True:
+                rows = it.next()
+                if not rows:
+                    break
+                keys.update(r["key"] for r in rows)
+        finally:
+            it.close()
+            logging.getLogger("pymilvus").setLevel(logging.NOTSET)
+        return keys
+
+    def count(self) -> int:
+        rows = self.client.query(self.collection, filter="", output_fields=["count(*)"])
+        return int(rows[0]["count(*)"]) if rows else 0
+
+    def build(self, folder: Path, passages: list[Passage], texts: list[str], vectors: np.ndarray) -> dict:
+        c = self.client
+        dim = int(vectors.shape[1])
+        if c.has_collection(self.collection) and not self._compatible(dim):
+            log.warning("Milvus collection %s has another schema or dimension: recreating it", self.collection)
+            c.drop_collection(self.collection)
+        if not c.has_collection(self.collection):
+            self._create(dim, len(passages))
+        c.load_collection(self.collection)
+        keys = [row_key(self.model_id, p, t) for p, t in zip(passages, texts)]
+        have = self._existing_keys()
+        wanted = set(keys)
+        gone = sorted(have - wanted)
+        for i in range(0, len(gone), BATCH):
+            c.delete(self.collection, ids=gone[i:i + BATCH])
+        new = [i for i, k in enumerate(keys) if k not in have]
+        for s in range(0, len(new), BATCH):
+            rows = [{"key": keys[i], "doc_id": passages[i].doc_id, "region": passages[i].region,
+                     "level": passages[i].level, "text": texts[i][:MAX_TEXT // 4],
+                     "dense": np.asarray(vectors[i], dtype=np.float32).tolist()} for i in new[s:s + BATCH]]
+            c.insert(self.collection, rows)
+        if gone or new:
+            c.flush(self.collection)
+        self.positions = {k: i for i, k in enumerate(keys)}
+        log.info("Milvus %s: %d rows inserted, %d deleted, %d kept", self.collection, len(new), len(gone),
+                 len(keys) - len(new))
+        return {"name": self.name, "uri": self.uri, "collection": self.collection, "rows": len(keys),
+                "inserted": len(new), "deleted": len(gone)}
+
+    def load(self, folder: Path, passages: list[Passage], manifest: dict) -> None:
+        c = self.client
+        if not c.has_collection(self.collection):
+            raise IndexCorrupt(f"{self.uri} (collection {self.collection})", "the Milvus collection is missing")
+        c.load_collection(self.collection)  # needed after reopening a Milvus Lite file
+        texts = [p.index_text() for p in passages]
+        self.positions = {row_key(self.model_id, p, t): i for i, (p, t) in enumerate(zip(passages, texts))}
+
+    def check(self, manifest: dict) -> str | None:
+        info = manifest.get("store", {})
+        if info.get("uri") != self.uri or info.get("collection") != self.collection:
+            return f"the Milvus store moved ({info.get('uri')}/{info.get('collection')} -> {self.uri}/{self.collection})"
+        if not self.client.has_collection(self.collection):
+            return f"the Milvus collection {self.collection} is missing from {self.uri}"
+        self.client.load_collection(self.collection)
+        n = self.count()
+        if n != manifest.get("passages"):
+            return f"the Milvus collection {self.collection} has {n} rows, the index {manifest.get('passages')} passages"
+        return None
+
+    # ------------------------------------------------------------ retrieval
+
+    def _ranked(self, hits, bm25: bool) -> list[tuple[int, float]]:
+        out = []
+        for h in hits:
+            i = self.positions.get(h.id)
+            if i is None:  # a row another build added since this one was loaded
+                continue
+            # Milvus Lite reports a BM25 match as -score (smaller = closer), a server as +score
+            out.append((i, abs(float(h.distance)) if bm25 else float(h.distance)))
+        return out
+
+    def retrieve(self, query, qvec, modes, depth, filters) -> Retrieved:
+        from pymilvus import AnnSearchRequest, RRFRanker
+
+        c = self.client
+        expr = filter_expr(filters)
+        reqs = {}
+        if "bm25" in modes:
+            reqs["bm25"] = dict(data=[query], anns_field="sparse", param={"metric_type": "BM25"}, limit=depth)
+        if "dense" in modes:
+            reqs["dense"] = dict(data=[np.asarray(qvec, dtype=np.float32).tolist()], anns_field="dense",
+                                 param=self._search_params(), limit=depth)
+        out = Retrieved()
+        for name, r in reqs.items():  # each retriever's own ranks, which hits report (bm25_rank, dense_rank)
+            res = c.search(self.collection, data=r["data"], anns_field=r["anns_field"], search_params=r["param"],
+                           limit=depth, filter=expr, output_fields=[])
+            out.ranked[name] = self._ranked(res[0], name == "bm25")
+        if len(reqs) == 2 and self.equal_weights and all(out.ranked.values()):
+            # Milvus fuses: a filter on hybrid_search itself is ignored, so each request carries it
+            res = c.hybrid_search(self.collection, [AnnSearchRequest(**r, expr=expr or None) for r in reqs.values()],
+                                  ranker=RRFRanker(self.rrf_k), limit=depth, output_fields=[])
+            out.fused = self._ranked(res[0], False)
+        return out
+
+    def describe(self) -> dict:
+        return {"name": self.name, "uri": self.uri, "collection": self.collection,
+                "dense_index": self._dense_index(0)["index_type"]}
