@@ -6,10 +6,13 @@ RRFRanker(rrf_k); filters by document/region/level are expressions on scalar fie
 `KB_MILVUS_URI` empty means a Milvus Lite file `index/milvus.db` (the milvus-lite package, in-process);
 `http://host:19530` is a Milvus standalone or cluster, with the same code.
 
-Builds are incremental: a row's key is a hash of the model id and everything the row stores, so a build
-inserts the rows of new or changed passages and deletes the rows of passages that are gone (vectors come
-from the embedding cache: nothing unchanged is re-embedded or re-inserted). The build folder keeps
-passages.json as with the embedded store; search results map keys back to positions in it.
+Builds are incremental against a server: a row's key is a hash of the model id and everything the row
+stores, so a build inserts the rows of new or changed passages and deletes the rows of passages that are
+gone. Milvus Lite computes BM25 statistics (document count, average length, document frequencies) per
+segment, and every sync writes a new segment: a few changed rows would be scored against their own tiny
+segment. So against a Lite file a changed corpus is re-inserted in full (still no re-embedding: vectors
+come from the embedding cache), which leaves one segment with the whole corpus's statistics. The build
+folder keeps passages.json as with the embedded store; search results map keys back to positions in it.
 """
 from __future__ import annotations
 
@@ -98,7 +101,8 @@ def filter_expr(filters: Filters) -> str:
 class MilvusStore(Store):
     name = "milvus"
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, incremental: bool | None = None):
+        """incremental: sync rows by key (default against a server) or re-insert all (default for Lite)."""
         from ..embedding import model_id_for
 
         self.settings = settings
@@ -108,6 +112,8 @@ class MilvusStore(Store):
         self.rrf_k = settings.rrf_k
         self.equal_weights = settings.bm25_weight == settings.dense_weight
         self.positions: dict[str, int] = {}
+        self.lite = not self.uri.startswith(("http://", "https://", "tcp://", "grpc://"))
+        self.incremental = (not self.lite) if incremental is None else incremental
 
     @property
     def client(self):
@@ -171,8 +177,12 @@ class MilvusStore(Store):
 
     def _existing_keys(self) -> set[str]:
         keys: set[str] = set()
-        # Milvus Lite lacks AllocTimestamp and pymilvus logs a traceback before falling back: quiet it
-        logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
+        # Milvus Lite lacks AllocTimestamp: its in-process gRPC server and pymilvus log a traceback each
+        # before pymilvus falls back to a client-side timestamp. Quiet both for this call.
+        noisy = [logging.getLogger(n) for n in ("pymilvus", "grpc._server")]
+        levels = [lg.level for lg in noisy]
+        for lg in noisy:
+            lg.setLevel(logging.CRITICAL)
         it = self.client.query_iterator(self.collection, batch_size=BATCH * 10, filter='key != ""', output_fields=["key"])
         try:
             while True:
@@ -182,7 +192,8 @@ class MilvusStore(Store):
                 keys.update(r["key"] for r in rows)
         finally:
             it.close()
-            logging.getLogger("pymilvus").setLevel(logging.NOTSET)
+            for lg, level in zip(noisy, levels):
+                lg.setLevel(level)
         return keys
 
     def count(self) -> int:
@@ -201,6 +212,11 @@ class MilvusStore(Store):
         keys = [row_key(self.model_id, p, t) for p, t in zip(passages, texts)]
         have = self._existing_keys()
         wanted = set(keys)
+        if not self.incremental and have and have != wanted:  # Lite: one fresh segment (see the module doc)
+            c.drop_collection(self.collection)
+            self._create(dim, len(passages))
+            c.load_collection(self.collection)
+            have = set()
         gone = sorted(have - wanted)
         for i in range(0, len(gone), BATCH):
             c.delete(self.collection, ids=gone[i:i + BATCH])
@@ -216,7 +232,7 @@ class MilvusStore(Store):
         log.info("Milvus %s: %d rows inserted, %d deleted, %d kept", self.collection, len(new), len(gone),
                  len(keys) - len(new))
         return {"name": self.name, "uri": self.uri, "collection": self.collection, "rows": len(keys),
-                "inserted": len(new), "deleted": len(gone)}
+                "inserted": len(new), "deleted": len(gone), "incremental": self.incremental}
 
     def load(self, folder: Path, passages: list[Passage], manifest: dict) -> None:
         c = self.client

@@ -1,0 +1,397 @@
+"""How far the embedded store goes: a synthetic corpus of N passages made from the real one.
+
+    python bench/bench_scale.py --passages 100000 [--json] [--milvus] [--queries 100] [--out bench/results]
+    python bench/bench_scale.py --plot            # bench/scale_latency.png, bench/scale_memory.png from bench/results/
+
+Embedding a million passages on two cores takes days (~25 passages/s), so the corpus is synthetic but
+built from real material:
+- text: each synthetic passage takes the title and section of a random real passage and 2-6 sentences
+  drawn from real passages (half from the same document). Sentences are tokenized once with the
+  product's tokenizer (kb.search.tokenize) and passages get the concatenation, which is what tokenizing
+  the joined text gives except at sentence joins; the cost of tokenizing N passages for real is
+  measured on a sample and reported as `tokenize_s_estimated`.
+- vectors: a random convex mix (Dirichlet weights) of 3 real passage vectors plus Gaussian noise,
+  renormalised. The noise keeps synthetic neighbours from being exact duplicates; `vectors` in the
+  output reports the nearest-neighbour cosines that result, next to the real corpus's.
+Queries are the gold questions (eval/questions.jsonl) as the product runs them: expanded, embedded
+once with the real model, BM25 on their tokens.
+
+Measured per N: build time and resident memory of BM25 (bm25s), exact dense search (FAISS flat),
+HNSW and IVF; query p50/p95 on one thread; recall@10 of the approximate indexes against exact search
+(HNSW at several efSearch values); with --milvus, the Milvus store through Milvus Lite (insert, BM25 +
+dense + hybrid latency). Asserts nothing; prints figures and writes bench/results/scale_<N>.json.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+RESULTS = ROOT / "bench" / "results"
+SENT_END = re.compile(r"(?<=[。；！？;!?\n])")
+HNSW_EF = (16, 32, 64, 128)
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def pct(times: list[float], q: float) -> float:
+    return round(float(np.percentile(np.asarray(times), q)), 3)
+
+
+def timed(fn, queries, repeat: int = 1) -> tuple[list[float], list]:
+    out, times = [], []
+    fn(queries[0])  # warm-up
+    for _ in range(repeat):
+        for q in queries:
+            t = time.perf_counter()
+            r = fn(q)
+            times.append((time.perf_counter() - t) * 1000)
+            if len(out) < len(queries):
+                out.append(r)
+    return times, out
+
+
+# ---------------------------------------------------------------- the synthetic corpus
+
+def real_material():
+    """The project's index: passages, their vectors (exact flat index), per-passage sentences and tokens."""
+    from kb.engine import Engine
+    from kb.search import tokenize
+    from kb.settings import Settings
+
+    eng = Engine.open(Settings.load(store="embedded", faiss_index="flat"))
+    passages = eng.passages
+    vecs = eng.data.dense.index.reconstruct_n(0, eng.data.dense.index.ntotal).astype(np.float32)
+    sents, sent_tokens, head_tokens = [], [], []
+    for p in passages:
+        ss = [s for s in SENT_END.split(p.text) if s.strip()]
+        sents.append(ss)
+        sent_tokens.append([tokenize(s) for s in ss])
+        head_tokens.append(tokenize(f"{p.title} {p.section}"))
+    return eng, passages, vecs, sents, sent_tokens, head_tokens
+
+
+def synthesize(n: int, passages, vecs, sents, sent_tokens, head_tokens, seed: int = 0, keep_text: bool = False):
+    """Token-id lists, vocabulary, vectors (and texts when asked) of n synthetic passages."""
+    rng = np.random.default_rng(seed)
+    m, dim = vecs.shape
+    by_doc: dict[str, list[int]] = {}
+    for i, p in enumerate(passages):
+        by_doc.setdefault(p.doc_id, []).append(i)
+    vocab: dict[str, int] = {}
+
+    def ids(tokens):
+        return [vocab.setdefault(t, len(vocab)) for t in tokens]
+
+    sent_ids = [[ids(t) for t in st] for st in sent_tokens]
+    head_ids = [ids(t) for t in head_tokens]
+    base = rng.integers(0, m, n)
+    k = rng.integers(2, 7, n)
+    corpus_ids, texts, meta = [], [], []
+    for j in range(n):
+        b = int(base[j])
+        same = by_doc[passages[b].doc_id]
+        toks = list(head_ids[b])
+        parts = [f"{passages[b].title} {passages[b].section}\n"] if keep_text else None
+        for s in range(int(k[j])):
+            src = same[rng.integers(len(same))] if s % 2 == 0 else int(rng.integers(m))
+            if not sent_ids[src]:
+                continue
+            t = int(rng.integers(len(sent_ids[src])))
+            toks += sent_ids[src][t]
+            if keep_text:
+                parts.append(sents[src][t])
+        corpus_ids.append(toks or [vocab.setdefault("<empty>", len(vocab))])
+        if keep_text:
+            texts.append("".join(parts))
+            meta.append((passages[b].doc_id, passages[b].region, passages[b].level))
+    # vectors: convex mix of the base passage and two random ones, plus noise, renormalised
+    out = np.empty((n, dim), np.float32)
+    # per-coordinate sd 0.008 (noise norm ~0.16): synthetic nearest-neighbour cosines then sit near the real
+    # corpus's (median ~0.97; see "vectors" in the output). 0.04 made every neighbour a stranger (median 0.67).
+    noise_scale = 0.008
+    for s in range(0, n, 50_000):
+        e = min(n, s + 50_000)
+        w = rng.dirichlet([3.0, 1.0, 1.0], e - s).astype(np.float32)
+        idx = np.stack([base[s:e], rng.integers(0, m, e - s), rng.integers(0, m, e - s)], axis=1)
+        v = np.einsum("nk,nkd->nd", w, vecs[idx]) + rng.normal(0, noise_scale, (e - s, dim)).astype(np.float32)
+        out[s:e] = v / np.linalg.norm(v, axis=1, keepdims=True)
+    return corpus_ids, vocab, out, texts, meta
+
+
+def nn_cosines(vecs: np.ndarray, sample: int = 200, seed: int = 1) -> dict:
+    import faiss
+
+    rng = np.random.default_rng(seed)
+    q = vecs[rng.choice(len(vecs), min(sample, len(vecs)), replace=False)]
+    index = faiss.IndexFlatIP(vecs.shape[1])
+    index.add(vecs)
+    d, _ = index.search(q, 2)
+    return {"nn_cosine_p10": round(float(np.percentile(d[:, 1], 10)), 4),
+            "nn_cosine_median": round(float(np.median(d[:, 1])), 4),
+            "nn_cosine_p90": round(float(np.percentile(d[:, 1], 90)), 4)}
+
+
+# ---------------------------------------------------------------- the measurement
+
+def gold_queries(eng, limit: int):
+    from kb.query import expand
+
+    rows = [json.loads(l) for l in (ROOT / "eval" / "questions.jsonl").read_text(encoding="utf-8").splitlines() if l.strip()]
+    texts = [expand(r["question"]) for r in rows][:limit]
+    qvecs = eng.embedder.encode_queries(texts)
+    return texts, qvecs
+
+
+def run(n: int, n_queries: int, repeat: int, milvus: bool, milvus_max: int, seed: int) -> dict:
+    import faiss
+
+    from kb.search import tokenize
+    from kb.store.embedded import Bm25Index, DenseIndex, top_from_scores
+
+    faiss.omp_set_num_threads(2)  # building uses both cores; queries below run on one (a server's request)
+    t0 = time.perf_counter()
+    eng, passages, vecs, sents, sent_tokens, head_tokens = real_material()
+    qtexts, qvecs = gold_queries(eng, n_queries)
+    qvecs = np.ascontiguousarray(qvecs, dtype=np.float32)
+    real_nn = nn_cosines(vecs)
+    gc.collect()
+    rss0 = rss_mb()
+    keep_text = milvus and n <= milvus_max
+    t = time.perf_counter()
+    corpus_ids, vocab, X, texts, meta = synthesize(n, passages, vecs, sents, sent_tokens, head_tokens, seed, keep_text)
+    t_synth = time.perf_counter() - t
+    out: dict = {"passages": n, "dim": int(X.shape[1]), "queries": len(qtexts), "repeat": repeat,
+                 "cores": os.cpu_count(), "load_average_start": round(os.getloadavg()[0], 2),
+                 "real_passages": len(passages),
+                 "vectors": {"synthetic": nn_cosines(X), "real": real_nn},
+                 "synthesis_s": round(t_synth, 1)}
+    tokens_per_passage = float(np.mean([len(c) for c in corpus_ids[:10000]]))
+
+    # tokenizing for real, measured on a sample of joined synthetic texts
+    sample = [p.index_text() for p in passages] * 3
+    t = time.perf_counter()
+    for s in sample:
+        tokenize(s)
+    per = (time.perf_counter() - t) / len(sample)
+    out["tokenize_s_estimated"] = round(per * n, 1)
+    out["tokens_per_passage"] = round(tokens_per_passage, 1)
+
+    # BM25
+    import bm25s
+    from bm25s.tokenization import Tokenized
+
+    gc.collect()
+    r = rss_mb()
+    t = time.perf_counter()
+    model = bm25s.BM25()
+    model.index(Tokenized(ids=corpus_ids, vocab=vocab), show_progress=False)
+    bm25 = Bm25Index(model)
+    t_bm25 = time.perf_counter() - t
+    del corpus_ids
+    gc.collect()
+    bm25_mb = rss_mb() - r
+    qtok = [[t for t in tokenize(q) if t in bm25.vocab] for q in qtexts]
+    times, _ = timed(lambda toks: top_from_scores(bm25.scores_for_tokens(toks), 50, None), qtok, repeat)
+    out["bm25"] = {"build_s": round(t_bm25, 2), "rss_mb": round(bm25_mb, 1), "p50_ms": pct(times, 50),
+                   "p95_ms": pct(times, 95), "vocab": len(vocab)}
+    print(f"[{n}] bm25 built in {t_bm25:.1f}s, +{bm25_mb:.0f} MB, p50 {out['bm25']['p50_ms']} ms", file=sys.stderr)
+
+    # exact dense (FAISS flat)
+    faiss.omp_set_num_threads(2)
+    r = rss_mb()
+    t = time.perf_counter()
+    flat = DenseIndex.build(X, "flat")
+    t_flat = time.perf_counter() - t
+    flat_mb = rss_mb() - r
+    faiss.omp_set_num_threads(1)
+    times_exact, res_exact = timed(lambda q: flat.search(q, 10, None), list(qvecs), repeat)
+    exact_ids = [[i for i, _ in r] for r in res_exact]
+    exact_p50 = pct(times_exact, 50)
+    out["dense_exact"] = {"index": "flat", "build_s": round(t_flat, 2), "rss_mb": round(flat_mb, 1),
+                          "p50_ms": exact_p50, "p95_ms": pct(times_exact, 95)}
+    print(f"[{n}] flat p50 {exact_p50} ms", file=sys.stderr)
+
+    def recall(results) -> float:
+        return round(float(np.mean([len(set(i for i, _ in r) & set(e)) / max(1, len(e))
+                                    for r, e in zip(results, exact_ids)])), 4)
+
+    # HNSW
+    faiss.omp_set_num_threads(2)
+    gc.collect()
+    r = rss_mb()
+    t = time.perf_counter()
+    hnsw = DenseIndex.build(X, "hnsw")
+    t_hnsw = time.perf_counter() - t
+    hnsw_mb = rss_mb() - r
+    faiss.omp_set_num_threads(1)
+    sweep = {}
+    for ef in HNSW_EF:
+        hnsw.index.hnsw.efSearch = ef
+        tt, rr = timed(lambda q: hnsw.search(q, 10, None), list(qvecs), repeat)
+        sweep[str(ef)] = {"recall@10_vs_exact": recall(rr), "p50_ms": pct(tt, 50), "p95_ms": pct(tt, 95),
+                          "speedup_vs_exact": round(exact_p50 / max(pct(tt, 50), 1e-6), 1)}
+    ef = DenseIndex.HNSW_EF_SEARCH
+    hnsw.index.hnsw.efSearch = ef
+    out["dense_hnsw"] = {"M": DenseIndex.HNSW_M, "efConstruction": DenseIndex.HNSW_EF_CONSTRUCTION, "efSearch": ef,
+                         "build_s": round(t_hnsw, 1), "rss_mb": round(hnsw_mb, 1), **sweep[str(ef)], "ef_sweep": sweep}
+    print(f"[{n}] hnsw built in {t_hnsw:.1f}s: {sweep}", file=sys.stderr)
+    del hnsw
+    gc.collect()
+
+    # IVF, with the product's parameters (kb/store/embedded.py)
+    faiss.omp_set_num_threads(2)
+    r = rss_mb()
+    t = time.perf_counter()
+    ivf = DenseIndex.build(X, "ivf")
+    t_ivf = time.perf_counter() - t
+    ivf_mb = rss_mb() - r
+    faiss.omp_set_num_threads(1)
+    tt, rr = timed(lambda q: ivf.search(q, 10, None), list(qvecs), repeat)
+    out["dense_ivf"] = {"nlist": int(ivf.index.nlist), "nprobe": int(ivf.index.nprobe), "build_s": round(t_ivf, 1),
+                        "rss_mb": round(ivf_mb, 1), "recall@10_vs_exact": recall(rr), "p50_ms": pct(tt, 50),
+                        "p95_ms": pct(tt, 95), "speedup_vs_exact": round(exact_p50 / max(pct(tt, 50), 1e-6), 1)}
+    del ivf
+    gc.collect()
+
+    # the required summary: the approximate index the product offers for large corpora (HNSW)
+    h = out["dense_hnsw"]
+    out["dense"] = {"index": f"hnsw M={h['M']} efConstruction={h['efConstruction']} efSearch={h['efSearch']}",
+                    "recall@10_vs_exact": h["recall@10_vs_exact"], "speedup_vs_exact": h["speedup_vs_exact"],
+                    "p50_ms": h["p50_ms"], "p95_ms": h["p95_ms"], "rss_mb": h["rss_mb"],
+                    "exact_p50_ms": exact_p50, "exact_rss_mb": out["dense_exact"]["rss_mb"]}
+    out["rss_mb_process"] = round(rss_mb(), 1)
+    out["rss_mb_embedded_store"] = round(bm25_mb + flat_mb, 1)
+
+    if keep_text:
+        out["milvus"] = run_milvus(texts, meta, X, qtexts, qvecs, exact_ids, repeat)
+    elif milvus:
+        out["milvus"] = {"skipped": f"Milvus Lite is run up to --milvus-max {milvus_max} passages"}
+    out["total_s"] = round(time.perf_counter() - t0, 1)
+    return out
+
+
+def run_milvus(texts, meta, X, qtexts, qvecs, exact_ids, repeat) -> dict:
+    """The Milvus store's own code (kb/store/milvus.py) on the synthetic corpus, through Milvus Lite."""
+    from kb.settings import Settings
+    from kb.store.base import Filters
+    from kb.store.milvus import MilvusStore
+    from kb.types import Passage
+
+    tmp = Path(tempfile.mkdtemp(prefix="kb-scale-milvus-"))
+    s = Settings.load(index_dir=tmp, store="milvus", milvus_uri=str(tmp / "scale.db"), milvus_collection="scale")
+    store = MilvusStore(s)
+    ps = [Passage(pid=f"s{j}", doc_id=d, title="", section_path=[], text=t, start=0, end=len(t), region=rg, level=lv)
+          for j, (t, (d, rg, lv)) in enumerate(zip(texts, meta))]
+    r = rss_mb()
+    t = time.perf_counter()
+    store.build(tmp, ps, texts, X)
+    t_build = time.perf_counter() - t
+    out = {"uri": "Milvus Lite (file)", "build_s": round(t_build, 1), "rss_mb": round(rss_mb() - r, 1)}
+    none = Filters()
+    for mode, modes in (("bm25", ("bm25",)), ("dense", ("dense",)), ("hybrid", ("bm25", "dense"))):
+        pairs = list(zip(qtexts, qvecs))
+        tt, rr = timed(lambda qv: store.retrieve(qv[0], qv[1], modes, 50, none), pairs, repeat)
+        out[mode] = {"p50_ms": pct(tt, 50), "p95_ms": pct(tt, 95)}
+        if mode == "dense":
+            out[mode]["recall@10_vs_exact"] = round(float(np.mean(
+                [len({i for i, _ in g.ranked["dense"][:10]} & set(e)) / max(1, len(e)) for g, e in zip(rr, exact_ids)])), 4)
+    print(f"[{len(texts)}] milvus: {out}", file=sys.stderr)
+    return out
+
+
+# ---------------------------------------------------------------- plots
+
+def plot() -> list[Path]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    runs = sorted((json.loads(p.read_text()) for p in RESULTS.glob("scale_*.json")), key=lambda r: r["passages"])
+    if not runs:
+        raise SystemExit(f"no results in {RESULTS}; run with --passages N first")
+    n = [r["passages"] for r in runs]
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    series = [("BM25 (bm25s)", lambda r: r["bm25"]), ("dense exact (flat)", lambda r: r["dense_exact"]),
+              ("dense HNSW", lambda r: r["dense_hnsw"]), ("dense IVF", lambda r: r["dense_ivf"])]
+    for label, get in series:
+        ax.plot(n, [get(r)["p50_ms"] for r in runs], marker="o", label=f"{label} p50")
+        ax.plot(n, [get(r)["p95_ms"] for r in runs], marker=".", linestyle=":", color=ax.lines[-1].get_color(),
+                label=f"{label} p95")
+    mil = [(r["passages"], r["milvus"]) for r in runs if "hybrid" in r.get("milvus", {})]
+    if mil:
+        ax.plot([a for a, _ in mil], [m["hybrid"]["p50_ms"] for _, m in mil], marker="s", label="Milvus Lite hybrid p50")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("passages")
+    ax.set_ylabel("query latency, ms (one thread)")
+    ax.set_title("Query latency against corpus size (2 shared cores)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    lat = ROOT / "bench" / "scale_latency.png"
+    fig.savefig(lat, dpi=120)
+    plt.close(fig)
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for label, key in (("BM25", "bm25"), ("dense flat", "dense_exact"), ("dense HNSW", "dense_hnsw"), ("dense IVF", "dense_ivf")):
+        ax.plot(n, [max(r[key]["rss_mb"], 0.1) for r in runs], marker="o", label=label)
+    ax.plot(n, [r["rss_mb_process"] for r in runs], marker="s", linestyle="--", label="benchmark process (all indexes)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("passages")
+    ax.set_ylabel("resident memory added, MB")
+    ax.set_title("Memory against corpus size")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    mem = ROOT / "bench" / "scale_memory.png"
+    fig.savefig(mem, dpi=120)
+    plt.close(fig)
+    return [lat, mem]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--passages", type=int, default=10_000)
+    ap.add_argument("--queries", type=int, default=100, help="gold questions used as queries")
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--milvus", action="store_true", help="also the Milvus store through Milvus Lite")
+    ap.add_argument("--milvus-max", type=int, default=20_000, help="largest N for Milvus Lite (pure Python)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    ap.add_argument("--out", default=str(RESULTS), help="folder for scale_<N>.json ('' = do not write)")
+    ap.add_argument("--plot", action="store_true", help="only draw the PNGs from the results folder")
+    args = ap.parse_args()
+    if args.plot:
+        print("wrote " + ", ".join(map(str, plot())))
+        return
+    res = run(args.passages, args.queries, args.repeat, args.milvus, args.milvus_max, args.seed)
+    if args.out:
+        Path(args.out).mkdir(parents=True, exist_ok=True)
+        (Path(args.out) / f"scale_{args.passages}.json").write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n")
+    if args.json:
+        print(json.dumps(res, ensure_ascii=False))
+    else:
+        print(json.dumps(res, indent=1, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
