@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 RESULTS = ROOT / "bench" / "results"
 SENT_END = re.compile(r"(?<=[。；！？;!?\n])")
-HNSW_EF = (16, 32, 64, 128)
+HNSW_EF = (16, 32, 64, 128, 256, 512)
 
 
 def rss_mb() -> float:
@@ -50,21 +50,46 @@ def rss_mb() -> float:
     return float("nan")
 
 
+def index_mb(dense) -> float:
+    """Size of a FAISS index as serialized (= its memory, give or take): RSS deltas are blurred by the
+    allocator reusing memory freed earlier in the run."""
+    import faiss
+
+    return round(faiss.serialize_index(dense.index).nbytes / 1e6, 1)
+
+
+def bm25_mb(bm25) -> float:
+    return round(sum(getattr(a, "nbytes", 0) for a in bm25.model.scores.values()) / 1e6, 1)
+
+
 def pct(times: list[float], q: float) -> float:
     return round(float(np.percentile(np.asarray(times), q)), 3)
 
 
+CPU_MS: dict[int, list[float]] = {}  # id(times list) -> the same queries' CPU time (see timed)
+
+
 def timed(fn, queries, repeat: int = 1) -> tuple[list[float], list]:
-    out, times = [], []
+    """Wall-clock ms per query; the calling thread's CPU ms are kept too (cpu_p50 in the output), because on a
+    machine shared with other jobs the wall clock includes waiting for a core."""
+    out, times, cpu = [], [], []
     fn(queries[0])  # warm-up
     for _ in range(repeat):
         for q in queries:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.thread_time()
             r = fn(q)
+            cpu.append((time.thread_time() - c) * 1000)
             times.append((time.perf_counter() - t) * 1000)
             if len(out) < len(queries):
                 out.append(r)
+    CPU_MS[id(times)] = cpu
     return times, out
+
+
+def lat(times: list[float]) -> dict:
+    cpu = CPU_MS.get(id(times), [])
+    return {"p50_ms": pct(times, 50), "p95_ms": pct(times, 95),
+            **({"cpu_p50_ms": pct(cpu, 50), "cpu_p95_ms": pct(cpu, 95)} if cpu else {})}
 
 
 # ---------------------------------------------------------------- the synthetic corpus
@@ -150,6 +175,27 @@ def nn_cosines(vecs: np.ndarray, sample: int = 200, seed: int = 1) -> dict:
 
 # ---------------------------------------------------------------- the measurement
 
+def passage_metadata_cost(passages, n: int = 20_000) -> dict:
+    """What every process holds besides the indexes, whichever store: passages.json parsed into Passage
+    objects (text shown to users, offsets, units). Measured on n copies of the real passages."""
+    import gc as _gc
+
+    from kb.types import Passage
+
+    rows = [p.to_dict() for p in passages]
+    data = json.dumps([rows[i % len(rows)] | {"pid": f"x{i}"} for i in range(n)], ensure_ascii=False)
+    _gc.collect()
+    r = rss_mb()
+    t = time.perf_counter()
+    objs = [Passage.from_dict(d) for d in json.loads(data)]
+    load_s = time.perf_counter() - t
+    mb = rss_mb() - r
+    out = {"json_bytes_per_passage": round(len(data.encode("utf-8")) / n), "rss_mb_per_100k": round(mb * 100_000 / n, 1),
+           "load_s_per_100k": round(load_s * 100_000 / n, 2)}
+    del objs, data
+    return out
+
+
 def gold_queries(eng, limit: int):
     from kb.query import expand
 
@@ -181,7 +227,7 @@ def run(n: int, n_queries: int, repeat: int, milvus: bool, milvus_max: int, seed
                  "cores": os.cpu_count(), "load_average_start": round(os.getloadavg()[0], 2),
                  "real_passages": len(passages),
                  "vectors": {"synthetic": nn_cosines(X), "real": real_nn},
-                 "synthesis_s": round(t_synth, 1)}
+                 "synthesis_s": round(t_synth, 1), "passage_metadata": passage_metadata_cost(passages)}
     tokens_per_passage = float(np.mean([len(c) for c in corpus_ids[:10000]]))
 
     # tokenizing for real, measured on a sample of joined synthetic texts
@@ -206,12 +252,12 @@ def run(n: int, n_queries: int, repeat: int, milvus: bool, milvus_max: int, seed
     t_bm25 = time.perf_counter() - t
     del corpus_ids
     gc.collect()
-    bm25_mb = rss_mb() - r
+    bm25_rss = rss_mb() - r
     qtok = [[t for t in tokenize(q) if t in bm25.vocab] for q in qtexts]
     times, _ = timed(lambda toks: top_from_scores(bm25.scores_for_tokens(toks), 50, None), qtok, repeat)
-    out["bm25"] = {"build_s": round(t_bm25, 2), "rss_mb": round(bm25_mb, 1), "p50_ms": pct(times, 50),
-                   "p95_ms": pct(times, 95), "vocab": len(vocab)}
-    print(f"[{n}] bm25 built in {t_bm25:.1f}s, +{bm25_mb:.0f} MB, p50 {out['bm25']['p50_ms']} ms", file=sys.stderr)
+    out["bm25"] = {"build_s": round(t_bm25, 2), "rss_mb": round(bm25_rss, 1), "index_mb": bm25_mb(bm25), **lat(times),
+                   "vocab": len(vocab)}
+    print(f"[{n}] bm25 built in {t_bm25:.1f}s, +{bm25_rss:.0f} MB, p50 {out['bm25']['p50_ms']} ms", file=sys.stderr)
 
     # exact dense (FAISS flat)
     faiss.omp_set_num_threads(2)
@@ -225,8 +271,12 @@ def run(n: int, n_queries: int, repeat: int, milvus: bool, milvus_max: int, seed
     exact_ids = [[i for i, _ in r] for r in res_exact]
     exact_p50 = pct(times_exact, 50)
     out["dense_exact"] = {"index": "flat", "build_s": round(t_flat, 2), "rss_mb": round(flat_mb, 1),
-                          "p50_ms": exact_p50, "p95_ms": pct(times_exact, 95)}
+                          "index_mb": index_mb(flat), **lat(times_exact)}
     print(f"[{n}] flat p50 {exact_p50} ms", file=sys.stderr)
+
+    def cpu_speedup(times) -> float | None:
+        a, b = CPU_MS.get(id(times_exact)), CPU_MS.get(id(times))
+        return round(pct(a, 50) / max(pct(b, 50), 1e-6), 1) if a and b else None
 
     def recall(results) -> float:
         return round(float(np.mean([len(set(i for i, _ in r) & set(e)) / max(1, len(e))
@@ -245,12 +295,14 @@ def run(n: int, n_queries: int, repeat: int, milvus: bool, milvus_max: int, seed
     for ef in HNSW_EF:
         hnsw.index.hnsw.efSearch = ef
         tt, rr = timed(lambda q: hnsw.search(q, 10, None), list(qvecs), repeat)
-        sweep[str(ef)] = {"recall@10_vs_exact": recall(rr), "p50_ms": pct(tt, 50), "p95_ms": pct(tt, 95),
-                          "speedup_vs_exact": round(exact_p50 / max(pct(tt, 50), 1e-6), 1)}
+        sweep[str(ef)] = {"recall@10_vs_exact": recall(rr), **lat(tt),
+                          "speedup_vs_exact": round(exact_p50 / max(pct(tt, 50), 1e-6), 1),
+                          "cpu_speedup_vs_exact": cpu_speedup(tt)}
     ef = DenseIndex.HNSW_EF_SEARCH
     hnsw.index.hnsw.efSearch = ef
     out["dense_hnsw"] = {"M": DenseIndex.HNSW_M, "efConstruction": DenseIndex.HNSW_EF_CONSTRUCTION, "efSearch": ef,
-                         "build_s": round(t_hnsw, 1), "rss_mb": round(hnsw_mb, 1), **sweep[str(ef)], "ef_sweep": sweep}
+                         "build_s": round(t_hnsw, 1), "rss_mb": round(hnsw_mb, 1), "index_mb": index_mb(hnsw),
+                         **sweep[str(ef)], "ef_sweep": sweep}
     print(f"[{n}] hnsw built in {t_hnsw:.1f}s: {sweep}", file=sys.stderr)
     del hnsw
     gc.collect()
@@ -265,8 +317,9 @@ def run(n: int, n_queries: int, repeat: int, milvus: bool, milvus_max: int, seed
     faiss.omp_set_num_threads(1)
     tt, rr = timed(lambda q: ivf.search(q, 10, None), list(qvecs), repeat)
     out["dense_ivf"] = {"nlist": int(ivf.index.nlist), "nprobe": int(ivf.index.nprobe), "build_s": round(t_ivf, 1),
-                        "rss_mb": round(ivf_mb, 1), "recall@10_vs_exact": recall(rr), "p50_ms": pct(tt, 50),
-                        "p95_ms": pct(tt, 95), "speedup_vs_exact": round(exact_p50 / max(pct(tt, 50), 1e-6), 1)}
+                        "rss_mb": round(ivf_mb, 1), "index_mb": index_mb(ivf), "recall@10_vs_exact": recall(rr), **lat(tt),
+                        "speedup_vs_exact": round(exact_p50 / max(pct(tt, 50), 1e-6), 1),
+                        "cpu_speedup_vs_exact": cpu_speedup(tt)}
     del ivf
     gc.collect()
 
@@ -274,10 +327,12 @@ def run(n: int, n_queries: int, repeat: int, milvus: bool, milvus_max: int, seed
     h = out["dense_hnsw"]
     out["dense"] = {"index": f"hnsw M={h['M']} efConstruction={h['efConstruction']} efSearch={h['efSearch']}",
                     "recall@10_vs_exact": h["recall@10_vs_exact"], "speedup_vs_exact": h["speedup_vs_exact"],
-                    "p50_ms": h["p50_ms"], "p95_ms": h["p95_ms"], "rss_mb": h["rss_mb"],
-                    "exact_p50_ms": exact_p50, "exact_rss_mb": out["dense_exact"]["rss_mb"]}
+                    "cpu_speedup_vs_exact": h.get("cpu_speedup_vs_exact"),
+                    "p50_ms": h["p50_ms"], "p95_ms": h["p95_ms"], "cpu_p50_ms": h.get("cpu_p50_ms"),
+                    "rss_mb": h["rss_mb"], "exact_p50_ms": exact_p50, "exact_cpu_p50_ms": out["dense_exact"].get("cpu_p50_ms"),
+                    "exact_rss_mb": out["dense_exact"]["rss_mb"]}
     out["rss_mb_process"] = round(rss_mb(), 1)
-    out["rss_mb_embedded_store"] = round(bm25_mb + flat_mb, 1)
+    out["rss_mb_embedded_store"] = round(bm25_rss + flat_mb, 1)
 
     if keep_text:
         out["milvus"] = run_milvus(texts, meta, X, qtexts, qvecs, exact_ids, repeat)
@@ -305,10 +360,12 @@ def run_milvus(texts, meta, X, qtexts, qvecs, exact_ids, repeat) -> dict:
     t_build = time.perf_counter() - t
     out = {"uri": "Milvus Lite (file)", "build_s": round(t_build, 1), "rss_mb": round(rss_mb() - r, 1)}
     none = Filters()
+    qtexts, qvecs, exact_ids = qtexts[:50], qvecs[:50], exact_ids[:50]  # Lite's hybrid_search is slow (pure Python)
+    repeat = 1
     for mode, modes in (("bm25", ("bm25",)), ("dense", ("dense",)), ("hybrid", ("bm25", "dense"))):
         pairs = list(zip(qtexts, qvecs))
         tt, rr = timed(lambda qv: store.retrieve(qv[0], qv[1], modes, 50, none), pairs, repeat)
-        out[mode] = {"p50_ms": pct(tt, 50), "p95_ms": pct(tt, 95)}
+        out[mode] = lat(tt)  # CPU time here is the client's only; Lite's server runs in other threads
         if mode == "dense":
             out[mode]["recall@10_vs_exact"] = round(float(np.mean(
                 [len({i for i, _ in g.ranked["dense"][:10]} & set(e)) / max(1, len(e)) for g, e in zip(rr, exact_ids)])), 4)
