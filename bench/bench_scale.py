@@ -205,7 +205,7 @@ def gold_queries(eng, limit: int):
     return texts, qvecs
 
 
-def run(n: int, n_queries: int, repeat: int, milvus: bool, milvus_max: int, seed: int) -> dict:
+def run(n: int, n_queries: int, repeat: int, milvus: bool, milvus_max: int, seed: int, save=lambda out: None) -> dict:
     import faiss
 
     from kb.search import tokenize
@@ -273,6 +273,7 @@ def run(n: int, n_queries: int, repeat: int, milvus: bool, milvus_max: int, seed
     out["dense_exact"] = {"index": "flat", "build_s": round(t_flat, 2), "rss_mb": round(flat_mb, 1),
                           "index_mb": index_mb(flat), **lat(times_exact)}
     print(f"[{n}] flat p50 {exact_p50} ms", file=sys.stderr)
+    save(out)  # partial results survive a run that is stopped (the 1M run takes hours on a busy machine)
 
     def cpu_speedup(times) -> float | None:
         a, b = CPU_MS.get(id(times_exact)), CPU_MS.get(id(times))
@@ -281,6 +282,23 @@ def run(n: int, n_queries: int, repeat: int, milvus: bool, milvus_max: int, seed
     def recall(results) -> float:
         return round(float(np.mean([len(set(i for i, _ in r) & set(e)) / max(1, len(e))
                                     for r, e in zip(results, exact_ids)])), 4)
+
+    # IVF, with the product's parameters (kb/store/embedded.py)
+    faiss.omp_set_num_threads(2)
+    r = rss_mb()
+    t = time.perf_counter()
+    ivf = DenseIndex.build(X, "ivf")
+    t_ivf = time.perf_counter() - t
+    ivf_mb = rss_mb() - r
+    faiss.omp_set_num_threads(1)
+    tt, rr = timed(lambda q: ivf.search(q, 10, None), list(qvecs), repeat)
+    out["dense_ivf"] = {"nlist": int(ivf.index.nlist), "nprobe": int(ivf.index.nprobe), "build_s": round(t_ivf, 1),
+                        "rss_mb": round(ivf_mb, 1), "index_mb": index_mb(ivf), "recall@10_vs_exact": recall(rr), **lat(tt),
+                        "speedup_vs_exact": round(exact_p50 / max(pct(tt, 50), 1e-6), 1),
+                        "cpu_speedup_vs_exact": cpu_speedup(tt)}
+    del ivf
+    gc.collect()
+    save(out)
 
     # HNSW
     faiss.omp_set_num_threads(2)
@@ -305,22 +323,6 @@ def run(n: int, n_queries: int, repeat: int, milvus: bool, milvus_max: int, seed
                          **sweep[str(ef)], "ef_sweep": sweep}
     print(f"[{n}] hnsw built in {t_hnsw:.1f}s: {sweep}", file=sys.stderr)
     del hnsw
-    gc.collect()
-
-    # IVF, with the product's parameters (kb/store/embedded.py)
-    faiss.omp_set_num_threads(2)
-    r = rss_mb()
-    t = time.perf_counter()
-    ivf = DenseIndex.build(X, "ivf")
-    t_ivf = time.perf_counter() - t
-    ivf_mb = rss_mb() - r
-    faiss.omp_set_num_threads(1)
-    tt, rr = timed(lambda q: ivf.search(q, 10, None), list(qvecs), repeat)
-    out["dense_ivf"] = {"nlist": int(ivf.index.nlist), "nprobe": int(ivf.index.nprobe), "build_s": round(t_ivf, 1),
-                        "rss_mb": round(ivf_mb, 1), "index_mb": index_mb(ivf), "recall@10_vs_exact": recall(rr), **lat(tt),
-                        "speedup_vs_exact": round(exact_p50 / max(pct(tt, 50), 1e-6), 1),
-                        "cpu_speedup_vs_exact": cpu_speedup(tt)}
-    del ivf
     gc.collect()
 
     # the required summary: the approximate index the product offers for large corpora (HNSW)
@@ -440,10 +442,14 @@ def main() -> None:
     if args.plot:
         print("wrote " + ", ".join(map(str, plot())))
         return
-    res = run(args.passages, args.queries, args.repeat, args.milvus, args.milvus_max, args.seed)
-    if args.out:
-        Path(args.out).mkdir(parents=True, exist_ok=True)
-        (Path(args.out) / f"scale_{args.passages}.json").write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n")
+    def save(out: dict, final: bool = False) -> None:
+        if args.out:
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+            (Path(args.out) / f"scale_{args.passages}.json").write_text(
+                json.dumps(out | ({} if final else {"partial": True}), indent=1, ensure_ascii=False) + "\n")
+
+    res = run(args.passages, args.queries, args.repeat, args.milvus, args.milvus_max, args.seed, save)
+    save(res, final=True)
     if args.json:
         print(json.dumps(res, ensure_ascii=False))
     else:
