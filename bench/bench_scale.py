@@ -378,6 +378,8 @@ def run_milvus(texts, meta, X, qtexts, qvecs, exact_ids, repeat) -> dict:
 # ---------------------------------------------------------------- plots
 
 def plot() -> list[Path]:
+    """Latency (CPU per query: the machine was shared, see the module doc) and memory against N; a partial
+    run (e.g. a 1M run stopped before HNSW) contributes the series it has."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -386,43 +388,53 @@ def plot() -> list[Path]:
     runs = sorted((json.loads(p.read_text()) for p in RESULTS.glob("scale_*.json")), key=lambda r: r["passages"])
     if not runs:
         raise SystemExit(f"no results in {RESULTS}; run with --passages N first")
-    n = [r["passages"] for r in runs]
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    series = [("BM25 (bm25s)", lambda r: r["bm25"]), ("dense exact (flat)", lambda r: r["dense_exact"]),
-              ("dense HNSW", lambda r: r["dense_hnsw"]), ("dense IVF", lambda r: r["dense_ivf"])]
-    for label, get in series:
-        ax.plot(n, [get(r)["p50_ms"] for r in runs], marker="o", label=f"{label} p50")
-        ax.plot(n, [get(r)["p95_ms"] for r in runs], marker=".", linestyle=":", color=ax.lines[-1].get_color(),
-                label=f"{label} p95")
-    mil = [(r["passages"], r["milvus"]) for r in runs if "hybrid" in r.get("milvus", {})]
-    if mil:
-        ax.plot([a for a, _ in mil], [m["hybrid"]["p50_ms"] for _, m in mil], marker="s", label="Milvus Lite hybrid p50")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
-    ax.set_xlabel("passages")
-    ax.set_ylabel("query latency, ms (one thread)")
-    ax.set_title("Query latency against corpus size (2 shared cores)")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7)
+
+    def series(key, field):
+        pts = [(r["passages"], r[key][field]) for r in runs if field in r.get(key, {}) and r[key][field] is not None]
+        return [a for a, _ in pts], [max(b, 1e-3) for _, b in pts]
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+    for ax, field, title in ((axes[0], "cpu_p50_ms", "CPU per query, p50"), (axes[1], "p50_ms", "wall clock per query, p50 (busy machine)")):
+        for label, key in (("BM25 (bm25s)", "bm25"), ("dense exact (flat)", "dense_exact"),
+                           ("dense HNSW efSearch 256", "dense_hnsw"), ("dense IVF", "dense_ivf")):
+            x, y = series(key, field)
+            if x:
+                ax.plot(x, y, marker="o", label=label)
+        mil = [(r["passages"], r["milvus"]["hybrid"][field]) for r in runs if field in r.get("milvus", {}).get("hybrid", {})]
+        if mil and field == "p50_ms":
+            ax.plot([a for a, _ in mil], [b for _, b in mil], marker="s", linestyle="--", label="Milvus Lite hybrid")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("passages")
+        ax.set_ylabel("ms")
+        ax.set_title(title, fontsize=10)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=7)
+    fig.suptitle("Query latency against corpus size (one thread, 2 shared cores)")
     fig.tight_layout()
     lat = ROOT / "bench" / "scale_latency.png"
-    fig.savefig(lat, dpi=120)
+    fig.savefig(lat, dpi=110)
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for label, key in (("BM25", "bm25"), ("dense flat", "dense_exact"), ("dense HNSW", "dense_hnsw"), ("dense IVF", "dense_ivf")):
-        ax.plot(n, [max(r[key]["rss_mb"], 0.1) for r in runs], marker="o", label=label)
-    ax.plot(n, [r["rss_mb_process"] for r in runs], marker="s", linestyle="--", label="benchmark process (all indexes)")
+    for label, key, field in (("BM25 index", "bm25", "index_mb"), ("dense flat", "dense_exact", "index_mb"),
+                              ("dense HNSW", "dense_hnsw", "index_mb"), ("dense IVF", "dense_ivf", "index_mb")):
+        x, y = series(key, field)
+        if x:
+            ax.plot(x, y, marker="o", label=label)
+    pm = [(r["passages"], r["passage_metadata"]["rss_mb_per_100k"] * r["passages"] / 100_000) for r in runs if "passage_metadata" in r]
+    if pm:
+        ax.plot([a for a, _ in pm], [b for _, b in pm], marker="^", linestyle=":", label="passage list in memory (any store)")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("passages")
-    ax.set_ylabel("resident memory added, MB")
+    ax.set_ylabel("MB")
     ax.set_title("Memory against corpus size")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
     mem = ROOT / "bench" / "scale_memory.png"
-    fig.savefig(mem, dpi=120)
+    fig.savefig(mem, dpi=110)
     plt.close(fig)
     return [lat, mem]
 
