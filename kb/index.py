@@ -173,6 +173,8 @@ def _write_json(path: Path, data) -> None:
 def build(settings: Settings, embedder, progress=None) -> IndexData:
     """Read corpus/, parse, chunk, embed, index; save to a new folder and switch CURRENT to it."""
     report = progress or (lambda frac, desc: None)
+    store = make_store(settings)
+    store.prepare()
     report(0.0, "读取文档")
     documents, warnings = load_corpus(settings.corpus_dir)
     state = corpus_state(settings)
@@ -193,7 +195,6 @@ def build(settings: Settings, embedder, progress=None) -> IndexData:
     folder = Path(tempfile.mkdtemp(prefix=f"build-{time.strftime('%Y%m%d-%H%M%S')}-", dir=settings.index_dir))
     _write_json(folder / "documents.json", [d.to_dict() for d in docs])
     _write_json(folder / "passages.json", [p.to_dict() for p in passages])
-    store = make_store(settings)
     store_info = store.build(folder, passages, texts, vectors)
     manifest = {
         "shape": shape(settings), "files": state, "model_id": embedder.model_id, "dim": int(vectors.shape[1]),

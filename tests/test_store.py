@@ -150,6 +150,18 @@ def test_incremental_row_sync_and_stale_detection(kb_settings, engine, tmp_path,
     assert eng.search("厦门市社区办负责解释", top_k=3, mode="dense")[0].passage.doc_id == "xiamen-pilot-plan"
 
 
+def test_unreachable_server_and_unknown_store_fail_before_embedding(kb_settings, tmp_path):
+    from kb.errors import KBError
+
+    s = kb_settings.replace(corpus_dir=PROJECT_ROOT / "corpus", index_dir=tmp_path / "index", store="milvus",
+                            milvus_uri="http://127.0.0.1:1")
+    with pytest.raises(KBError, match="KB_STORE=embedded"):
+        Engine.open(s)
+    assert not (tmp_path / "index" / "embed_cache").exists()  # nothing was embedded
+    with pytest.raises(KBError, match="embedded, milvus"):
+        Engine.open(s.replace(store="faiss"))
+
+
 def test_switching_store_rebuilds_without_reembedding(meng):
     s = meng.settings.replace(store="embedded")
     assert "store" in index_mod.staleness(s)

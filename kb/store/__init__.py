@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+from ..errors import KBError
 from ..settings import Settings
 from .base import Filters, Retrieved, Store
 
@@ -22,7 +23,7 @@ def make_store(settings: Settings) -> Store:
         from .milvus import MilvusStore
 
         return MilvusStore(settings)
-    raise ValueError(f"unknown store {kind!r}; KB_STORE must be one of {', '.join(STORES)}")
+    raise KBError(f"unknown store {kind!r}; KB_STORE must be one of {', '.join(STORES)}")
 
 
 __all__ = ["Filters", "Retrieved", "Store", "STORES", "make_store"]

@@ -47,6 +47,9 @@ class Retrieved:
 class Store(ABC):
     name: str = ""
 
+    def prepare(self) -> None:
+        """Called before a build embeds anything: fail early (e.g. a server that cannot be reached)."""
+
     @abstractmethod
     def build(self, folder: Path, passages: list[Passage], texts: list[str], vectors: np.ndarray) -> dict:
         """Index one build (files under `folder` and/or an external service); returns facts for the manifest."""

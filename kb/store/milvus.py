@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import IndexCorrupt
+from ..errors import IndexCorrupt, KBError
 from ..settings import Settings
 from ..types import Passage
 from .base import Filters, Retrieved, Store
@@ -37,16 +37,29 @@ MAX_TEXT = 65535  # VARCHAR max_length (bytes); an index text is title + section
 
 _CLIENTS: dict[tuple[str, str], object] = {}
 _CLIENTS_LOCK = threading.Lock()
+CONNECT_TIMEOUT = 10  # seconds; an unreachable server fails the start instead of hanging it
+
+
+class StoreUnavailable(KBError):
+    """The Milvus server cannot be reached or the pymilvus/milvus-lite packages are missing."""
 
 
 def client_for(uri: str, token: str = ""):
     """One client per URI and process: opening a Milvus Lite file starts its server (~2 s)."""
-    from pymilvus import MilvusClient
-
     with _CLIENTS_LOCK:
         key = (uri, token)
         if key not in _CLIENTS:
-            _CLIENTS[key] = MilvusClient(uri, token=token) if token else MilvusClient(uri)
+            try:
+                from pymilvus import MilvusClient
+
+                kwargs = {"timeout": CONNECT_TIMEOUT, **({"token": token} if token else {})}
+                _CLIENTS[key] = MilvusClient(uri, **kwargs)
+            except ImportError as exc:
+                raise StoreUnavailable(f"KB_STORE=milvus needs pymilvus and milvus-lite ({exc}); "
+                                       "`pip install -r requirements.txt`, or set KB_STORE=embedded") from exc
+            except Exception as exc:  # pymilvus raises MilvusException with the server's message
+                raise StoreUnavailable(f"cannot open the Milvus store at {uri} ({exc}); start the Milvus server, "
+                                       "fix KB_MILVUS_URI, or set KB_STORE=embedded") from exc
         return _CLIENTS[key]
 
 
@@ -118,6 +131,9 @@ class MilvusStore(Store):
     @property
     def client(self):
         return client_for(self.uri, self.settings.milvus_token)
+
+    def prepare(self) -> None:
+        self.client  # noqa: B018 - connects, raising StoreUnavailable with the fix
 
     # ------------------------------------------------------------ schema
 
