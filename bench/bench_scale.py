@@ -1,6 +1,7 @@
 """How far the embedded store goes: a synthetic corpus of N passages made from the real one.
 
     python bench/bench_scale.py --passages 100000 [--json] [--milvus] [--queries 100] [--out bench/results]
+    nice -n 19 python bench/bench_scale.py --passages 1000000 --repeat 1 [--parts flat,ivf,hnsw]
     python bench/bench_scale.py --plot            # bench/scale_latency.png, bench/scale_memory.png from bench/results/
 
 Embedding a million passages on two cores takes days (~25 passages/s), so the corpus is synthetic but
@@ -19,7 +20,9 @@ once with the real model, BM25 on their tokens.
 Measured per N: build time and resident memory of BM25 (bm25s), exact dense search (FAISS flat),
 HNSW and IVF; query p50/p95 on one thread; recall@10 of the approximate indexes against exact search
 (HNSW at several efSearch values); with --milvus, the Milvus store through Milvus Lite (insert, BM25 +
-dense + hybrid latency). Asserts nothing; prints figures and writes bench/results/scale_<N>.json.
+dense + hybrid latency). Asserts nothing; prints figures and writes bench/results/scale_<N>.json, after each
+stage too ("partial": true until the run ends). --parts leaves out stages: without bm25 the per-passage
+token lists (a Python loop, minutes at 1M) are not built at all.
 """
 from __future__ import annotations
 
@@ -112,7 +115,8 @@ def real_material():
     return eng, passages, vecs, sents, sent_tokens, head_tokens
 
 
-def synthesize(n: int, passages, vecs, sents, sent_tokens, head_tokens, seed: int = 0, keep_text: bool = False):
+def synthesize(n: int, passages, vecs, sents, sent_tokens, head_tokens, seed: int = 0, keep_text: bool = False,
+               tokens: bool = True):
     """Token-id lists, vocabulary, vectors (and texts when asked) of n synthetic passages."""
     rng = np.random.default_rng(seed)
     m, dim = vecs.shape
@@ -129,7 +133,7 @@ def synthesize(n: int, passages, vecs, sents, sent_tokens, head_tokens, seed: in
     base = rng.integers(0, m, n)
     k = rng.integers(2, 7, n)
     corpus_ids, texts, meta = [], [], []
-    for j in range(n):
+    for j in range(n if tokens or keep_text else 0):
         b = int(base[j])
         same = by_doc[passages[b].doc_id]
         toks = list(head_ids[b])
@@ -205,29 +209,48 @@ def gold_queries(eng, limit: int):
     return texts, qvecs
 
 
-def run(n: int, n_queries: int, repeat: int, milvus: bool, milvus_max: int, seed: int, save=lambda out: None) -> dict:
-    import faiss
+PARTS = ("bm25", "flat", "ivf", "hnsw")
 
-    from kb.search import tokenize
-    from kb.store.embedded import Bm25Index, DenseIndex, top_from_scores
 
-    faiss.omp_set_num_threads(2)  # building uses both cores; queries below run on one (a server's request)
+def run(n: int, n_queries: int, repeat: int, milvus: bool, milvus_max: int, seed: int, save=lambda out: None,
+        parts=PARTS) -> dict:
     t0 = time.perf_counter()
     eng, passages, vecs, sents, sent_tokens, head_tokens = real_material()
     qtexts, qvecs = gold_queries(eng, n_queries)
     qvecs = np.ascontiguousarray(qvecs, dtype=np.float32)
     real_nn = nn_cosines(vecs)
     gc.collect()
-    rss0 = rss_mb()
     keep_text = milvus and n <= milvus_max
     t = time.perf_counter()
-    corpus_ids, vocab, X, texts, meta = synthesize(n, passages, vecs, sents, sent_tokens, head_tokens, seed, keep_text)
+    corpus_ids, vocab, X, texts, meta = synthesize(n, passages, vecs, sents, sent_tokens, head_tokens, seed, keep_text,
+                                                   tokens="bm25" in parts)
     t_synth = time.perf_counter() - t
     out: dict = {"passages": n, "dim": int(X.shape[1]), "queries": len(qtexts), "repeat": repeat,
                  "cores": os.cpu_count(), "load_average_start": round(os.getloadavg()[0], 2),
                  "real_passages": len(passages),
-                 "vectors": {"synthetic": nn_cosines(X), "real": real_nn},
-                 "synthesis_s": round(t_synth, 1), "passage_metadata": passage_metadata_cost(passages)}
+                 "vectors": {"synthetic": nn_cosines(X, sample=200 if n <= 200_000 else 50), "real": real_nn},
+                 "synthesis_s": round(t_synth, 1), "passage_metadata": passage_metadata_cost(passages),
+                 "parts": list(parts)}
+    if "bm25" in parts:
+        bm25_part(out, n, passages, corpus_ids, vocab, qtexts, repeat)
+        del corpus_ids
+        gc.collect()
+        save(out)
+    dense_parts(out, n, X, qvecs, repeat, parts, save)
+    out["rss_mb_process"] = round(rss_mb(), 1)
+    if keep_text:
+        out["milvus"] = run_milvus(texts, meta, X, qtexts, qvecs, out.pop("_exact_ids"), repeat)
+    elif milvus:
+        out["milvus"] = {"skipped": f"Milvus Lite is run up to --milvus-max {milvus_max} passages"}
+    out.pop("_exact_ids", None)
+    out["total_s"] = round(time.perf_counter() - t0, 1)
+    return out
+
+
+def bm25_part(out, n, passages, corpus_ids, vocab, qtexts, repeat) -> None:
+    from kb.search import tokenize
+    from kb.store.embedded import Bm25Index, top_from_scores
+
     tokens_per_passage = float(np.mean([len(c) for c in corpus_ids[:10000]]))
 
     # tokenizing for real, measured on a sample of joined synthetic texts
@@ -250,7 +273,6 @@ def run(n: int, n_queries: int, repeat: int, milvus: bool, milvus_max: int, seed
     model.index(Tokenized(ids=corpus_ids, vocab=vocab), show_progress=False)
     bm25 = Bm25Index(model)
     t_bm25 = time.perf_counter() - t
-    del corpus_ids
     gc.collect()
     bm25_rss = rss_mb() - r
     qtok = [[t for t in tokenize(q) if t in bm25.vocab] for q in qtexts]
@@ -258,9 +280,16 @@ def run(n: int, n_queries: int, repeat: int, milvus: bool, milvus_max: int, seed
     out["bm25"] = {"build_s": round(t_bm25, 2), "rss_mb": round(bm25_rss, 1), "index_mb": bm25_mb(bm25), **lat(times),
                    "vocab": len(vocab)}
     print(f"[{n}] bm25 built in {t_bm25:.1f}s, +{bm25_rss:.0f} MB, p50 {out['bm25']['p50_ms']} ms", file=sys.stderr)
+    del bm25, model
 
-    # exact dense (FAISS flat)
-    faiss.omp_set_num_threads(2)
+
+def dense_parts(out, n, X, qvecs, repeat, parts, save) -> None:
+    import faiss
+
+    from kb.store.embedded import DenseIndex
+
+    # exact dense (FAISS flat): always, it is what the approximate indexes are measured against
+    faiss.omp_set_num_threads(2)  # building uses both cores; queries run on one (a server's request)
     r = rss_mb()
     t = time.perf_counter()
     flat = DenseIndex.build(X, "flat")
@@ -270,10 +299,10 @@ def run(n: int, n_queries: int, repeat: int, milvus: bool, milvus_max: int, seed
     times_exact, res_exact = timed(lambda q: flat.search(q, 10, None), list(qvecs), repeat)
     exact_ids = [[i for i, _ in r] for r in res_exact]
     exact_p50 = pct(times_exact, 50)
+    out["_exact_ids"] = exact_ids
     out["dense_exact"] = {"index": "flat", "build_s": round(t_flat, 2), "rss_mb": round(flat_mb, 1),
                           "index_mb": index_mb(flat), **lat(times_exact)}
     print(f"[{n}] flat p50 {exact_p50} ms", file=sys.stderr)
-    save(out)  # partial results survive a run that is stopped (the 1M run takes hours on a busy machine)
 
     def cpu_speedup(times) -> float | None:
         a, b = CPU_MS.get(id(times_exact)), CPU_MS.get(id(times))
@@ -283,7 +312,21 @@ def run(n: int, n_queries: int, repeat: int, milvus: bool, milvus_max: int, seed
         return round(float(np.mean([len(set(i for i, _ in r) & set(e)) / max(1, len(e))
                                     for r, e in zip(results, exact_ids)])), 4)
 
-    # IVF, with the product's parameters (kb/store/embedded.py)
+    save({k: v for k, v in out.items() if k != "_exact_ids"})
+    if "ivf" in parts:
+        ivf_part(out, X, qvecs, repeat, exact_p50, cpu_speedup, recall)
+        save({k: v for k, v in out.items() if k != "_exact_ids"})
+    if "hnsw" in parts:
+        hnsw_part(out, n, X, qvecs, repeat, exact_p50, cpu_speedup, recall)
+    out["rss_mb_embedded_store"] = round(out.get("bm25", {}).get("rss_mb", 0) + flat_mb, 1)
+
+
+def ivf_part(out, X, qvecs, repeat, exact_p50, cpu_speedup, recall) -> None:
+    """IVF, with the product's parameters (kb/store/embedded.py)."""
+    import faiss
+
+    from kb.store.embedded import DenseIndex
+
     faiss.omp_set_num_threads(2)
     r = rss_mb()
     t = time.perf_counter()
@@ -298,9 +341,13 @@ def run(n: int, n_queries: int, repeat: int, milvus: bool, milvus_max: int, seed
                         "cpu_speedup_vs_exact": cpu_speedup(tt)}
     del ivf
     gc.collect()
-    save(out)
 
-    # HNSW
+
+def hnsw_part(out, n, X, qvecs, repeat, exact_p50, cpu_speedup, recall) -> None:
+    import faiss
+
+    from kb.store.embedded import DenseIndex
+
     faiss.omp_set_num_threads(2)
     gc.collect()
     r = rss_mb()
@@ -333,15 +380,6 @@ def run(n: int, n_queries: int, repeat: int, milvus: bool, milvus_max: int, seed
                     "p50_ms": h["p50_ms"], "p95_ms": h["p95_ms"], "cpu_p50_ms": h.get("cpu_p50_ms"),
                     "rss_mb": h["rss_mb"], "exact_p50_ms": exact_p50, "exact_cpu_p50_ms": out["dense_exact"].get("cpu_p50_ms"),
                     "exact_rss_mb": out["dense_exact"]["rss_mb"]}
-    out["rss_mb_process"] = round(rss_mb(), 1)
-    out["rss_mb_embedded_store"] = round(bm25_rss + flat_mb, 1)
-
-    if keep_text:
-        out["milvus"] = run_milvus(texts, meta, X, qtexts, qvecs, exact_ids, repeat)
-    elif milvus:
-        out["milvus"] = {"skipped": f"Milvus Lite is run up to --milvus-max {milvus_max} passages"}
-    out["total_s"] = round(time.perf_counter() - t0, 1)
-    return out
 
 
 def run_milvus(texts, meta, X, qtexts, qvecs, exact_ids, repeat) -> dict:
@@ -447,6 +485,7 @@ def main() -> None:
     ap.add_argument("--milvus", action="store_true", help="also the Milvus store through Milvus Lite")
     ap.add_argument("--milvus-max", type=int, default=20_000, help="largest N for Milvus Lite (pure Python)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--parts", default=",".join(PARTS), help="comma-separated subset of bm25,flat,ivf,hnsw (flat always runs)")
     ap.add_argument("--json", action="store_true", help="print the result as one JSON object")
     ap.add_argument("--out", default=str(RESULTS), help="folder for scale_<N>.json ('' = do not write)")
     ap.add_argument("--plot", action="store_true", help="only draw the PNGs from the results folder")
@@ -460,7 +499,8 @@ def main() -> None:
             (Path(args.out) / f"scale_{args.passages}.json").write_text(
                 json.dumps(out | ({} if final else {"partial": True}), indent=1, ensure_ascii=False) + "\n")
 
-    res = run(args.passages, args.queries, args.repeat, args.milvus, args.milvus_max, args.seed, save)
+    parts = tuple(p for p in args.parts.split(",") if p in PARTS)
+    res = run(args.passages, args.queries, args.repeat, args.milvus, args.milvus_max, args.seed, save, parts)
     save(res, final=True)
     if args.json:
         print(json.dumps(res, ensure_ascii=False))
