@@ -455,11 +455,13 @@ def plot() -> list[Path]:
     plt.close(fig)
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    for label, key, field in (("BM25 index", "bm25", "index_mb"), ("dense flat", "dense_exact", "index_mb"),
-                              ("dense HNSW", "dense_hnsw", "index_mb"), ("dense IVF", "dense_ivf", "index_mb")):
+    for (label, key, field), style in zip(
+            (("BM25 index", "bm25", "index_mb"), ("dense flat", "dense_exact", "index_mb"),
+             ("dense HNSW", "dense_hnsw", "index_mb"), ("dense IVF (same size as flat)", "dense_ivf", "index_mb")),
+            ({"marker": "o"}, {"marker": "s", "markersize": 9}, {"marker": "o"}, {"marker": "x", "linestyle": "--"})):
         x, y = series(key, field)
         if x:
-            ax.plot(x, y, marker="o", label=label)
+            ax.plot(x, y, label=label, **style)
     pm = [(r["passages"], r["passage_metadata"]["rss_mb_per_100k"] * r["passages"] / 100_000) for r in runs if "passage_metadata" in r]
     if pm:
         ax.plot([a for a, _ in pm], [b for _, b in pm], marker="^", linestyle=":", label="passage list in memory (any store)")
