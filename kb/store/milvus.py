@@ -58,8 +58,12 @@ def client_for(uri: str, token: str = ""):
                 raise StoreUnavailable(f"KB_STORE=milvus needs pymilvus and milvus-lite ({exc}); "
                                        "`pip install -r requirements.txt`, or set KB_STORE=embedded") from exc
             except Exception as exc:  # pymilvus raises MilvusException with the server's message
-                raise StoreUnavailable(f"cannot open the Milvus store at {uri} ({exc}); start the Milvus server, "
-                                       "fix KB_MILVUS_URI, or set KB_STORE=embedded") from exc
+                lite = not uri.startswith(("http://", "https://", "tcp://", "grpc://"))
+                hint = ("only one process at a time can open a Milvus Lite file: stop the other one (the app?), "
+                        "or use a Milvus server (KB_MILVUS_URI=http://host:19530)" if lite
+                        else "start the Milvus server or fix KB_MILVUS_URI")
+                raise StoreUnavailable(f"cannot open the Milvus store at {uri} ({exc}); {hint}, "
+                                       "or set KB_STORE=embedded") from exc
         return _CLIENTS[key]
 
 
