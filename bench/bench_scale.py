@@ -434,7 +434,7 @@ def plot() -> list[Path]:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
     for ax, field, title in ((axes[0], "cpu_p50_ms", "CPU per query, p50"), (axes[1], "p50_ms", "wall clock per query, p50 (busy machine)")):
         for label, key in (("BM25 (bm25s)", "bm25"), ("dense exact (flat)", "dense_exact"),
-                           ("dense HNSW efSearch 256", "dense_hnsw"), ("dense IVF", "dense_ivf")):
+                           ("dense HNSW efSearch 512", "dense"), ("dense IVF", "dense_ivf")):
             x, y = series(key, field)
             if x:
                 ax.plot(x, y, marker="o", label=label)
