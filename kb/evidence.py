@@ -35,16 +35,9 @@ class Vocab:
         return math.log((self.n + 1) / (self._df[term] + 0.5))
 
 
-_VOCABS: dict[int, Vocab] = {}
-
-
 def vocab(engine) -> Vocab:
-    """The Vocab of the engine's current passages (rebuilt when the index is refreshed)."""
-    key = id(engine.passages)
-    if key not in _VOCABS:
-        _VOCABS.clear()
-        _VOCABS[key] = Vocab(engine.passages)
-    return _VOCABS[key]
+    """The Vocab of the engine's current passages (owned by the engine: rebuilt with the index)."""
+    return engine.derived("vocab", lambda: Vocab(engine.passages))
 
 
 def content_terms(q: Query, voc: Vocab | None = None) -> list[tuple[str, ...]]:

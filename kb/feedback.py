@@ -6,6 +6,8 @@ so a reviewer can see exactly what was rated without the index at hand.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -16,7 +18,20 @@ from pathlib import Path
 from .types import Answer
 
 FILE_NAME = "feedback.jsonl"
-_lock = threading.Lock()
+_lock = threading.Lock()  # threads of one app process
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path, exclusive: bool):
+    """Processes too: two app instances (or a script) over one data folder append whole lines, never interleaved,
+    and an export never copies a half-written line."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def citation_record(c) -> dict:
@@ -58,8 +73,7 @@ class FeedbackLog:
         if note:
             rec["note"] = note
         line = json.dumps(rec, ensure_ascii=False) + "\n"
-        with _lock:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+        with _lock, _file_lock(self.path, exclusive=True):
             with self.path.open("a", encoding="utf-8") as fh:
                 fh.write(line)
                 fh.flush()
@@ -83,9 +97,11 @@ class FeedbackLog:
         out_dir = self.data_dir / "exports"
         out_dir.mkdir(parents=True, exist_ok=True)
         dest = out_dir / "feedback-export.jsonl"
-        with _lock:
+        with _lock, _file_lock(self.path, exclusive=False):
+            tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{threading.get_ident()}.tmp")
             if self.path.is_file():
-                shutil.copyfile(self.path, dest)
+                shutil.copyfile(self.path, tmp)
             else:
-                dest.write_text("", encoding="utf-8")
+                tmp.write_text("", encoding="utf-8")
+            os.replace(tmp, dest)
         return dest

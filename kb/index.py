@@ -24,15 +24,15 @@ import numpy as np
 
 from .chunking import chunk_document
 from .clean import clean_text, infer_title
-from .errors import IndexCorrupt
-from .ingest import MANIFEST, corpus_files, load_corpus
+from .errors import IndexCorrupt, KBError
+from .ingest import MANIFEST, corpus_files, fill_metadata, load_corpus
 from .settings import Settings
 from .store import Store, make_store
 from .structure import parse_document as parse_structure
 from .types import DocMeta, Document, Passage, Responsibility, Section
 
 log = logging.getLogger(__name__)
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: BM25 tokens include the corpus terms mined at build time (bm25/terms.tsv)
 CURRENT = "CURRENT"
 
 
@@ -66,6 +66,7 @@ def _section(d: dict) -> Section:
 def parse_document(doc: Document) -> ParsedDoc:
     ct = clean_text(doc.raw_text)
     root, clauses = parse_structure(ct.text)
+    fill_metadata(doc)  # a document read without load_corpus (kb outline) gets its metadata here
     if not doc.meta.title:
         doc.meta.title = infer_title(ct.text)
     return ParsedDoc(meta=doc.meta, text=ct.text, offsets=ct.offsets, root=root, clauses=clauses, path=doc.path)
@@ -128,10 +129,15 @@ def staleness(settings: Settings) -> str | None:
     folder = current_folder(settings)
     if folder is None:
         return "no index has been built yet"
+    path = folder / "manifest.json"
     try:
-        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except OSError:
         return "the index manifest is missing or unreadable"
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:  # damaged: same message as any corrupt file
+        raise IndexCorrupt(path, type(exc).__name__) from exc
+    if not isinstance(manifest, dict):
+        raise IndexCorrupt(path, "unexpected content")
     if manifest.get("shape") != shape(settings):
         changed = [k for k, v in shape(settings).items() if manifest.get("shape", {}).get(k) != v]
         return f"settings changed: {', '.join(changed)}"
@@ -183,7 +189,7 @@ def build(settings: Settings, embedder, progress=None) -> IndexData:
     for d in docs:
         passages += chunk_document(d.meta, d.text, d.root, d.clauses, settings.chunk_size, settings.chunk_overlap)
     if not passages:
-        raise IndexCorrupt(settings.corpus_dir, "no readable documents in the corpus folder") from None
+        raise KBError(f"文件夹 {settings.corpus_dir} 中没有可读的文件（no readable documents）；请放入 .txt、.md、.docx、.pdf 或 .html 文件") from None
     report(0.1, f"向量化 {len(passages)} 个段落")
     texts = [p.index_text() for p in passages]
     vectors = np.asarray(embedder.encode_documents(

@@ -1,47 +1,75 @@
 """Query understanding: everyday words -> policy terms (shared by both retrievers), question type,
 the places a question names, and elliptical follow-ups (「那珠海呢？」).
 
-The synonym list is a plain editable file, kb/data/synonyms.txt (or KB_SYNONYMS=path).
+The synonym list is a plain editable file, kb/data/synonyms.txt (or KB_SYNONYMS=path); the thesaurus,
+the mined corpus terms and the expansion weights are in kb/lexicon.py and kb/data/lexicon.toml.
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
+from typing import Callable
+
+from . import lexicon
 
 DATA = Path(__file__).resolve().parent / "data"
 
 
-@lru_cache(maxsize=4)
 def load_synonyms(path: str | None = None) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
-    path = path or os.environ.get("KB_SYNONYMS") or str(DATA / "synonyms.txt")
-    rules = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        line = line.split("#", 1)[0].strip()
-        if "=>" not in line:
-            continue
-        left, right = line.split("=>", 1)
-        words = tuple(w.strip() for w in left.replace("，", ",").split(",") if w.strip())
-        terms = tuple(w.strip() for w in right.replace("，", ",").split(",") if w.strip())
-        if words and terms:
-            rules.append((words, terms))
-    return tuple(rules)
+    """The synonym list's rules ((everyday words), (policy terms)); kept here for existing callers."""
+    return lexicon.load_synonyms(path)
 
 
 def expansions(question: str) -> list[str]:
     """Policy terms for the everyday words in the question that the question does not already use."""
-    out: list[str] = []
-    for words, terms in load_synonyms():
-        if any(w in question for w in words):
-            out += [t for t in terms if t not in question and t not in out]
-    return out
+    return [e.term for e in lexicon.default_lexicon().synonym_terms(question)]
 
 
 def expand(question: str) -> str:
-    """The question with its policy-term expansions appended (what the retrievers search for)."""
+    """The question with its synonym-list terms appended (what the dense retriever may embed)."""
     extra = expansions(question)
+    return question + (" " + " ".join(extra) if extra else "")
+
+
+def weighted_expansions(question: str, df_share: Callable[[str], float] | None = None) -> list[lexicon.Expansion]:
+    """Synonym-list terms and thesaurus synonyms of the question's words, each with its weight
+    (kb/data/lexicon.toml); df_share (share of passages a term occurs in) keeps to the documents' words."""
+    from .search import _jieba, stopwords
+
+    stop = stopwords()
+    words = [w for w in _jieba().lcut(question) if w.strip() and w not in stop]
+    return lexicon.default_lexicon().expansions(words, question, df_share)
+
+
+def weighted_query(question: str, df_share: Callable[[str], float] | None = None) -> dict[str, float]:
+    """BM25 query tokens with weights: the question's own tokens count as before (1 per occurrence);
+    the tokens of an expansion term get its weight unless the question already has them."""
+    from .search import tokenize
+
+    weights: dict[str, float] = {}
+    for t in tokenize(question):
+        weights[t] = weights.get(t, 0.0) + 1.0
+    own = set(weights)
+    for e in weighted_expansions(question, df_share):
+        for t in tokenize(e.term):
+            if t not in own:
+                weights[t] = max(weights.get(t, 0.0), e.weight)
+    return weights
+
+
+def dense_query(question: str, df_share: Callable[[str], float] | None = None, choice: str | None = None) -> str:
+    """What the dense retriever embeds (kb/data/lexicon.toml [dense] query; measured, see there):
+    "question" as asked; "synonyms" with all its synonym-list terms; "mild" with the synonym-list terms
+    of only those everyday words the documents never use (当兵 -> 退役军人), so a question already in
+    the documents' words keeps its meaning and one in foreign words still reaches them."""
+    choice = choice or lexicon.config()["dense"]["query"]
+    if choice == "question":
+        return question
+    terms = lexicon.default_lexicon().synonym_terms(question)
+    if choice == "mild" and df_share is not None:
+        terms = [e for e in terms if df_share(e.word) <= 0]
+    extra = list(dict.fromkeys(e.term for e in terms))
     return question + (" " + " ".join(extra) if extra else "")
 
 
@@ -82,21 +110,10 @@ def _generic_place(name: str) -> bool:
 
 # ---------------------------------------------------------------- question type
 
-TYPE_CUES = [
-    ("responsibility", re.compile(
-        r"谁负责|谁来负责|谁牵头|谁来管|谁管|归谁|找谁|由谁|谁来推|谁的(事|职责|责任)|哪(些|个|几个|两个)?(部门|单位)|"
-        r"什么(部门|单位)|牵头|责任单位|责任部门|负责部门|主管部门|哪些单位的|落在哪|负什么责任|承担什么责任|分别由谁|谁来抓")),
-    ("target", re.compile(
-        r"多少|几个|几名|几人|几户|几张|几所|几家|多大|多高|多长|比例|覆盖率|率要|率是|率达|目标值|到20\d\d年.*(达到|要|建成)|"
-        r"达到(什么|怎样)?水平|占比|面积标准|几分钟|标准是多少")),
-    ("definition", re.compile(
-        r"什么是|是什么意思|指什么|指的是|是指|具体指|指哪|包括哪|包含哪|由哪些(组织|主体|方面)|哪[几五四三六两]|是哪|"
-        r"是什么(模式|制度|内容|样)|是一种什么|什么样的|内涵|含义")),
-    ("measures", re.compile(
-        r"怎么|怎样|如何|哪些(措施|做法|举措|办法|安排|要求|工作)|什么(措施|做法|举措|办法|安排|支持|帮助|说法)|"
-        r"有没有|能不能|能否|可以.{0,6}吗|有.{0,8}吗|具体要做")),
-]
-COMPARE_CUES = re.compile(r"各地|各个?城市|几份文件|几个文件|三份|两地|各市|不同地方|哪里.{0,4}(更|最)|对比|比较")
+from .qtypes import type_table  # noqa: E402  (cues and follow-up forms are data: kb/data/question_types.json)
+
+TYPE_CUES = [(t["name"], re.compile("|".join(t["cues"]))) for t in type_table()["types"]]
+COMPARE_CUES = re.compile("|".join(type_table()["comparison"]["cues"]))
 
 
 @dataclass
@@ -133,14 +150,9 @@ def understand(question: str, known_regions: tuple[str, ...] = ()) -> Query:
 # ---------------------------------------------------------------- follow-ups
 
 FOLLOWUP = re.compile(r"^(那么?|那|还有|再问一下|换成|如果是|至于)?(?P<rest>.{1,14}?)(的情况|那边|这边|的)?(呢|怎么样|如何|又如何|又是怎样)?[？?。！!]*$")
-ASK_TAILS = {
-    "responsibility": "由哪些部门负责？",
-    "target": "的目标是多少？",
-    "definition": "是指什么？",
-    "measures": "有哪些措施？",
-    "comparison": "有哪些安排？",
-    "general": "有哪些规定？",
-}
+ASK_TAILS = {t["name"]: t["followup"] for t in type_table()["types"]}
+ASK_TAILS["comparison"] = type_table()["comparison"]["followup"]
+ASK_TAILS["general"] = type_table()["general"]["followup"]
 
 
 def resolve_followup(question: str, history: list[str] | None, known_regions: tuple[str, ...] = ()) -> str:

@@ -1,8 +1,8 @@
 """Retrieval: jieba tokens, reciprocal rank fusion, and the Searcher that asks the store (kb/store/).
 
 Tokenizing, scoring and selection are kept apart: `tokenize` is the one function the embedded BM25
-index and its queries go through (the Milvus store gets the same user dictionary and stop words in its
-analyzer); the store returns (passage index, score) lists per retriever over the allowed passages;
+index and its queries go through (the Milvus store gets the same user dictionary, mined corpus terms and
+stop words in its analyzer); the store returns (passage index, score) lists per retriever over the allowed passages;
 `fuse` combines ranks unless the store fused them itself.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from .query import expand
+from .query import dense_query, weighted_query
 from .store.base import Filters
 from .types import Hit, Passage
 
@@ -31,6 +31,20 @@ def _jieba():
 
 
 @lru_cache(maxsize=1)
+def _bm25_jieba():
+    """BM25's own jieba: the shipped dictionaries plus the corpus terms mined at index time
+    (lexicon.register_terms). Kept apart from `_jieba()`, which the answer side's precise-mode
+    word lists use: a mined compound (专职调解员) must not hide its parts there (专职人民调解员)."""
+    import jieba
+
+    _jieba()  # log level set once
+    tok = jieba.Tokenizer()
+    tok.initialize()
+    tok.load_userdict(str(DATA / "userdict.txt"))
+    return tok
+
+
+@lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
     return frozenset(w.strip() for w in (DATA / "stopwords.txt").read_text(encoding="utf-8").split() if w.strip())
 
@@ -38,7 +52,7 @@ def stopwords() -> frozenset[str]:
 def tokenize(text: str) -> list[str]:
     """Search-mode jieba tokens (compounds plus their parts), without stop words and punctuation."""
     stop = stopwords()
-    return [t for t in _jieba().cut_for_search(text.lower()) if t.strip() and t not in stop and not PUNCT.match(t)]
+    return [t for t in _bm25_jieba().cut_for_search(text.lower()) if t.strip() and t not in stop and not PUNCT.match(t)]
 
 
 def fuse(ranked: dict[str, list[tuple[int, float]]], weights: dict[str, float], k: int = 60) -> list[tuple[int, float]]:
@@ -62,14 +76,20 @@ class Searcher:
         self.weights = {"bm25": bm25_weight, "dense": dense_weight}
         self.rrf_k = rrf_k
 
+    @property
+    def bm25(self):
+        """The store's BM25 statistics (mined `terms`, `df_share`), which the lexicon and answer side read."""
+        return self.store.bm25
+
     def search(self, query: str, top_k: int = 10, mode: str = "hybrid", doc=None, region=None, level=None) -> list[Hit]:
         if mode not in self.MODES:
             raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(self.MODES)}")
-        q = expand(query)
         depth = max(50, top_k * 5)  # fusion looks deeper than what is shown
         modes = ("bm25", "dense") if mode == "hybrid" else (mode,)
-        qvec = self.embedder.encode_queries([q])[0] if "dense" in modes else None
-        got = self.store.retrieve(q, qvec, modes, depth, Filters(doc, region, level))
+        df_share = self.store.df_share  # the store's document frequencies keep expansion to the documents' words
+        weights = weighted_query(query, df_share) if "bm25" in modes else None
+        qvec = self.embedder.encode_queries([dense_query(query, df_share)])[0] if "dense" in modes else None
+        got = self.store.retrieve(query, qvec, modes, depth, Filters(doc, region, level), weights)
         ranked = got.ranked
         if not any(ranked.values()):
             return []

@@ -58,6 +58,9 @@ class Responsibility:
     partners: list[str] = field(default_factory=list)
     start: int = 0
     end: int = 0
+    deadline: str = ""  # 完成时限 stated in the clause or its table row, as written
+    source: str = "label"  # label | prose | table (a task-table row) | blanket (applies to later tasks)
+    task: str = ""  # for a task-table row: its task cell, which links it to the task in the body
 
     @property
     def units(self) -> list[str]:
@@ -75,12 +78,32 @@ class Section:
     body_start: int = 0  # first character after the heading
     children: list["Section"] = field(default_factory=list)
     responsibility: Responsibility | None = None
-    kind: str = "heading"  # heading | box (专栏)
+    kind: str = "heading"  # heading | box (专栏) | article (第X条) | attachment (附件)
+    number: str = ""  # the marker, normalised: 一、 （一） 1. （1） ① 第一章 第三条 专栏1 附件1
+    title: str = ""  # the heading without its marker ("" for an untitled 第X条)
 
     def walk(self):
         yield self
         for c in self.children:
             yield from c.walk()
+
+
+@dataclass
+class Task:
+    """A task with its responsibility: a section (or paragraph, article, task-table row) and who does it."""
+
+    path: list[str]  # headings from the top down to the task's section
+    heading: str  # the task's heading without its marker, or the first words of an unheaded paragraph
+    text: str  # the task's whole text
+    lead: list[str] = field(default_factory=list)  # units the text calls 牵头
+    partners: list[str] = field(default_factory=list)  # every other responsible unit
+    deadline: str = ""
+    clause: str = ""  # the responsibility clause (or table row) as written
+    start: int = 0
+    end: int = 0
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 @dataclass
@@ -158,6 +181,24 @@ class Citation:
 
 
 @dataclass
+class Statement:
+    """One line (or part of a line) of an answer: what kind of claim it is, its text as shown (without
+    the [n] marker), and the passage span it quotes. Rendering to text, chat or JSON happens at the edge."""
+
+    kind: str  # heading | units | quote | figure | task | meta | note | part
+    text: str
+    passage: Passage | None = None  # the cited passage (None: a label or note, not a claim)
+    span: tuple[int, int] | None = None  # the quoted span, offsets within passage.text
+    n: int = 0  # the citation number once cited
+    doc_id: str = ""
+    join: bool = False  # shown on the same line as the previous statement
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "text": self.text, "n": self.n or None, "doc_id": self.doc_id,
+                "span": list(self.span) if self.span else None}
+
+
+@dataclass
 class Answer:
     question: str
     text: str  # with [n] markers
@@ -167,3 +208,5 @@ class Answer:
     related: list[Hit] = field(default_factory=list)  # nearest passages when abstaining
     table: list[dict] = field(default_factory=list)  # comparison rows, when the answer is a table
     mode: str = "extractive"  # extractive | llm
+    statements: list[Statement] = field(default_factory=list)  # what text was rendered from
+    gate: dict = field(default_factory=dict)  # the abstention gate's signals and decision

@@ -76,11 +76,16 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.log_path = root / f"{name}.log"
-        env = dict(os.environ, KB_CORPUS_DIR=str(root / "corpus"), KB_INDEX_DIR=str(root / "index"),
-                   KB_DATA_DIR=str(root / "data"), PYTHONUNBUFFERED="1", GRADIO_ANALYTICS_ENABLED="False")
+        self.net_log = root / f"{name}.net.jsonl"
+        # No GRADIO_ANALYTICS_ENABLED here: the app must switch analytics off itself. Every attempt to reach
+        # another machine is recorded by tests/netaudit.py (see test_no_outbound_connection_attempts).
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GRADIO_", "HF_HUB_", "TRANSFORMERS_OFFLINE"))}
+        env.update(KB_CORPUS_DIR=str(root / "corpus"), KB_INDEX_DIR=str(root / "index"),
+                   KB_DATA_DIR=str(root / "data"), PYTHONUNBUFFERED="1", KB_NET_AUDIT=str(self.net_log))
+        self.env = env
         self._log = self.log_path.open("w", encoding="utf-8")
-        self.proc = subprocess.Popen([sys.executable, "app.py", "--port", str(self.port)], cwd=ROOT, env=env,
-                                     stdout=self._log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen([sys.executable, "tests/netaudit.py", "app.py", "--port", str(self.port)],
+                                     cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 180
         while True:
             if self.proc.poll() is not None:
@@ -149,7 +154,16 @@ def new_page(browser):
     page = ctx.new_page()
     page.dialogs = []  # any alert()/confirm() the page fires would land here
     page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    page.external = []  # requests the page makes to anything but the app (fonts, CDNs, trackers)
+    page.on("request", lambda r: None if _is_local_url(r.url) else page.external.append(r.url))
     return page
+
+
+def _is_local_url(url: str) -> bool:
+    from urllib.parse import urlparse
+
+    u = urlparse(url)
+    return u.scheme in ("data", "blob", "about") or u.hostname in ("127.0.0.1", "localhost", "::1")
 
 
 @pytest.fixture
@@ -158,7 +172,9 @@ def page(browser, server):
     p.goto(server.url, wait_until="domcontentloaded")
     p.wait_for_selector("#kb-ready", timeout=BUILD_TIMEOUT_MS)
     yield p
+    external = list(p.external)
     p.context.close()
+    assert external == [], f"the page reached outside the app: {external[:5]}"
 
 
 # ------------------------------------------------------------------ helpers
@@ -240,8 +256,10 @@ def test_first_start_builds_index_with_visible_progress(browser, server):
     finally:
         p.context.close()
     log = server.log()
-    assert "building the index" in log
     assert re.search(r"\[policy-kb\]\s+\d+% ", log)  # the same progress, on the console
+    assert "信息：正在建立索引 —— 尚未建立索引（首次运行" in log and "（建立索引并加载，用时" in log
+    assert "WARNING" not in log and "DEBUG" not in log
+    assert "share=True" not in log and "public link" not in log  # never suggests a public tunnel
 
 
 def test_ask_names_county_bureau_and_cites_county_section(page, server):
@@ -350,17 +368,25 @@ def test_filter_limits_the_answer_to_one_document(page):
 
 def test_responsibility_and_target_tables(page):
     page.get_by_role("tab", name="责任分工").click()
-    shown = int(re.search(r"筛选后 (\d+) 项", search_table(page, "#kb-task-search textarea", "#kb-task-count",
-                                                              "县民政局")).group(1))
-    assert shown >= 3
-    assert "县民政局" in page.inner_text("#kb-task-table")
+    # filter by unit (the dropdown), then search by a word of the tasks' text
+    page.locator("#kb-task-unit input").click()
+    page.get_by_role("option", name=re.compile(r"^县民政局（\d+）$")).click()
+    page.wait_for_function("document.querySelector('#kb-task-count').innerText.includes('筛选后')", timeout=15_000)
+    by_unit = int(re.search(r"筛选后 (\d+) 项", page.inner_text("#kb-task-count")).group(1))
+    assert by_unit >= 3
+    page.fill("#kb-task-search textarea", "养老")  # narrows the unit's tasks (the count line changes)
+    page.wait_for_function(f"""() => {{ const m = document.querySelector('#kb-task-count').innerText.match(/筛选后 (\\d+) 项/);
+                                       return m && Number(m[1]) !== {by_unit}; }}""", timeout=15_000)
+    shown = int(re.search(r"筛选后 (\d+) 项", page.inner_text("#kb-task-count")).group(1))
+    assert 1 <= shown < by_unit
     page.screenshot(path=str(ARTIFACTS / "06_responsibilities.png"))
     with page.expect_download() as dl:
         page.click("#kb-task-csv")
     with open(dl.value.path(), encoding="utf-8-sig") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0] == ["文件", "地区", "章节", "牵头单位", "配合单位", "责任条款"]
-    assert len(rows) == shown + 1 and all("县民政局" in "".join(r) for r in rows[1:])
+    assert rows[0] == ["地区", "文件", "任务", "牵头单位", "责任单位", "期限", "责任条款"]
+    assert len(rows) == shown + 1 and all("县民政局" in (r[3] + "、" + r[4]).split("、") for r in rows[1:])
+    assert all(not r[3] or "牵头" in r[6] for r in rows[1:])  # 牵头单位 only where the clause says 牵头
 
     page.get_by_role("tab", name="目标指标").click()
     page.wait_for_selector("#kb-target-table")
@@ -396,6 +422,109 @@ def test_documents_list_and_heading_tree(page):
     page.screenshot(path=str(ARTIFACTS / "07b_document_tree.png"))
 
 
+def test_api_ask_through_gradio_client(server):
+    """One public endpoint, /ask, returning the same JSON object as `python -m kb ask --json`."""
+    from gradio_client import Client
+
+    client = Client(server.url, verbose=False, download_files=False)
+    assert list(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == ["/ask"]
+    question = "老年人助餐服务由哪些部门负责？"
+    got = client.predict(question, api_name="/ask")
+    cli = subprocess.run([sys.executable, "-m", "kb", "ask", question, "--json"], cwd=ROOT, env=server.env,
+                         capture_output=True, text=True, timeout=300)
+    assert cli.returncode == 0, cli.stderr
+    assert got == json.loads(cli.stdout)
+    # filters and history
+    follow = client.predict(question="那珠海呢？", history=["厦门在社区养老方面有什么安排？"], api_name="/ask")
+    assert follow["citations"] and {c["doc_id"] for c in follow["citations"]} == {"zhuhai-plan"}
+    only = client.predict(question, region="珠海", api_name="/ask")
+    assert only["citations"] and {c["region"] for c in only["citations"]} == {"珠海"}
+    with pytest.raises(Exception, match="没有地区 '北京' 的文件"):
+        client.predict(question, region="北京", api_name="/ask")
+
+
+def laptop_page(browser, server):
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1366, "height": 768}, accept_downloads=True)
+    p = ctx.new_page()
+    p.external = []
+    p.on("request", lambda r: None if _is_local_url(r.url) else p.external.append(r.url))
+    p.goto(server.url, wait_until="domcontentloaded")
+    p.wait_for_selector("#kb-ready", timeout=BUILD_TIMEOUT_MS)
+    return p
+
+
+def in_view(page, selector: str) -> bool:
+    return page.evaluate(f"""() => {{ const el = document.querySelector({json.dumps(selector)});
+        if (!el) return false; const r = el.getBoundingClientRect();
+        return r.top >= 0 && r.bottom <= window.innerHeight + 1 && r.height > 0; }}""")
+
+
+def test_laptop_viewport_and_marker_links(browser, server):
+    """At 1366x768 the question box is above the fold and the 文件 table is not cut off; [n] in an answer
+    scrolls to its source card, also for an earlier answer."""
+    p = laptop_page(browser, server)
+    try:
+        box = p.locator("#kb-question textarea").bounding_box()
+        assert box and box["y"] + box["height"] <= 768, box
+        p.screenshot(path=str(ARTIFACTS / "10_laptop_1366x768.png"))
+
+        answer = ask(p, "老年人助餐服务由哪些部门负责？")
+        assert re.search(r"\[\d+\]", answer)
+        markers = p.locator("#kb-chat [data-testid='bot'] a.kb-marker")
+        assert markers.count() >= 1
+        last = markers.last
+        target = last.get_attribute("href")
+        assert re.fullmatch(r"#kb-src-1-\d+", target)
+        last.click()
+        p.wait_for_function(f"""() => {{ const el = document.querySelector({json.dumps(target)});
+            const r = el.getBoundingClientRect(); return r.top >= 0 && r.top < window.innerHeight; }}""", timeout=10_000)
+        p.wait_for_selector(f"{target}.kb-flash", timeout=5_000)
+        p.screenshot(path=str(ARTIFACTS / "11_marker_clicked.png"))
+
+        # an older answer's [n] brings back that answer's sources
+        ask(p, "到2025年每千人口托位数的目标是多少？")
+        first = p.locator("#kb-chat [data-testid='bot']").first.locator("a.kb-marker").first
+        href = first.get_attribute("href")
+        first.click()
+        p.wait_for_selector("#kb-sources .kb-src-turn[data-turn='1']", state="attached", timeout=30_000)
+        p.wait_for_function(f"""() => {{ const el = document.querySelector({json.dumps(href)});
+            if (!el) return false; const r = el.getBoundingClientRect(); return r.top >= 0 && r.top < window.innerHeight; }}""",
+                            timeout=15_000)
+
+        # the document list shows every column whole
+        p.get_by_role("tab", name="文件", exact=True).click()
+        p.wait_for_selector("#kb-doc-list th", timeout=30_000)
+        clipped = p.evaluate("""() => {
+            const list = document.querySelector('#kb-doc-list').getBoundingClientRect();
+            return [...document.querySelectorAll('#kb-doc-list th')]
+              .filter(th => th.getBoundingClientRect().right > list.right + 1 || th.getBoundingClientRect().width < 30)
+              .map(th => th.innerText); }""")
+        assert clipped == [], clipped
+        p.screenshot(path=str(ARTIFACTS / "12_laptop_documents.png"))
+        assert p.external == [], p.external
+    finally:
+        p.context.close()
+
+
+def test_answer_and_chat_export_as_word(page):
+    from docx import Document
+
+    ask(page, "老年人助餐服务由哪些部门负责？")
+    card = page.locator("#kb-sources .kb-card").first
+    cited = card.locator(".kb-passage").inner_text().strip().split("\n")[0][:40]
+    with page.expect_download() as dl:
+        page.click("#kb-export-answer")
+    assert dl.value.suggested_filename.endswith(".docx")
+    text = "\n".join(par.text for par in Document(dl.value.path()).paragraphs)
+    assert "老年人助餐服务由哪些部门负责？" in text and cited in text and "出处" in text
+
+    ask(page, "到2025年每千人口托位数的目标是多少？")
+    with page.expect_download() as dl:
+        page.click("#kb-export-chat")
+    text = "\n".join(par.text for par in Document(dl.value.path()).paragraphs)
+    assert text.index("老年人助餐服务由哪些部门负责？") < text.index("到2025年每千人口托位数的目标是多少？")
+
+
 def test_upload_then_ask_cites_the_new_document(page, server, tmp_path):
     src = tmp_path / UPLOAD_NAME
     src.write_text(UPLOAD_TEXT, encoding="utf-8")
@@ -426,11 +555,23 @@ def test_second_start_uses_the_saved_index(browser, server, kb_root):
         started = time.monotonic()
         p.goto(second.url, wait_until="domcontentloaded")
         p.wait_for_selector("#kb-ready", timeout=120_000)
-        assert "6 个文件" in p.inner_text("#kb-ready")  # includes the uploaded document
+        ready = p.inner_text("#kb-ready")
+        assert "6 个文件" in ready  # includes the uploaded document
+        seconds = float(re.search(r"本次启动用时 ([\d.]+) 秒", ready).group(1))  # the warm restart reports its time
         p.context.close()
         log = second.log()
-        assert "building the index" not in log
+        assert "建立索引" not in log and "加载已有索引" in log
         assert not re.search(r"\[policy-kb\]\s+\d+% ", log)
         assert time.monotonic() - started < 120
+        print(f"\nwarm restart: ready after {seconds:.1f} s (page reached in {time.monotonic() - started:.1f} s)")
     finally:
         second.stop()
+
+
+def test_no_outbound_connection_attempts(server, kb_root):
+    """Over the whole session (first build, questions, uploads, API calls, a restart) the app tried to
+    reach no other machine: gradio analytics are off in the app itself, the Hub is never asked."""
+    logs = sorted(kb_root.glob("*.net.jsonl"))
+    assert server.net_log in logs  # the audit ran
+    attempts = [json.loads(line) for f in logs for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert attempts == [], json.dumps(attempts[:3], ensure_ascii=False, indent=1)

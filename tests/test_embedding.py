@@ -146,7 +146,7 @@ def test_cache_hit_does_not_reencode(embedder, st_model, tmp_path):
 
 
 @pytest.mark.parametrize("damage", ["keys", "vectors", "shape"])
-def test_corrupt_cache_is_discarded_with_warning(embedder, st_model, tmp_path, damage):
+def test_corrupt_cache_is_discarded_with_warning(embedder, st_model, tmp_path, damage, caplog):
     embedder.encode_documents([RELEVANT, IRRELEVANT], show_progress=False)
     folder = tmp_path / "embed_cache"
     meta = json.loads((folder / "keys.json").read_text("utf-8"))
@@ -156,8 +156,10 @@ def test_corrupt_cache_is_discarded_with_warning(embedder, st_model, tmp_path, d
         (folder / meta["vectors"]).write_bytes(b"\x93NUMPY garbage")
     else:
         np.save(folder / meta["vectors"], np.zeros((5, 384), np.float32))
-    with pytest.warns(UserWarning, match="embedding cache"):
+    with caplog.at_level("WARNING", logger="kb.embedding"):
         fresh = E.Embedder(st_model, embedder.model_id, folder)
+    lines = [r.getMessage() for r in caplog.records if r.name == "kb.embedding"]
+    assert len(lines) == 1 and "向量缓存" in lines[0] and "\n" not in lines[0]  # one line, in Chinese
     assert len(fresh.cache) == 0
     out = fresh.encode_documents([RELEVANT], show_progress=False)
     assert fresh.encoded_count == 1 and out.shape == (1, 384)

@@ -378,6 +378,6 @@ def test_python_m_eval_rejects_a_wrong_evidence_string(on_test_index, tmp_path, 
     assert not (tmp_path / "report.json").exists()
 
 
-def test_run_py_as_a_script():
-    out = subprocess.run([sys.executable, "eval/run.py", "--help"], cwd=PROJECT_ROOT, capture_output=True, text=True)
+def test_run_as_a_module():
+    out = subprocess.run([sys.executable, "-m", "eval", "--help"], cwd=PROJECT_ROOT, capture_output=True, text=True)
     assert out.returncode == 0 and "--min-recall5" in out.stdout and "--sweep" in out.stdout

@@ -75,9 +75,9 @@ def test_interrupted_build_leaves_the_previous_index_loadable(built, fresh_setti
                             env=env_for(fresh_settings, KB_CHUNK_SIZE=170), stderr=subprocess.PIPE, text=True)
     seen = ""
     deadline = time.time() + 120
-    while time.time() < deadline and "embed passages" not in seen:
+    while time.time() < deadline and "个新段落" not in seen:  # the embedding step has started
         seen += proc.stderr.read(64) or ""
-    assert "embed passages" in seen, seen[-2000:]
+    assert "个新段落" in seen, seen[-2000:]
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert (fresh_settings.index_dir / "CURRENT").read_text() == before
@@ -113,6 +113,6 @@ def test_concurrent_builds_do_not_clash(fresh_settings, engine):
     outs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [o[1][-1000:] for o in outs]
     # one of them built, the other waited for the lock and found the index fresh
-    assert sum("building the index" in err for _out, err in outs) == 1
+    assert sum("信息：正在建立索引" in err for _out, err in outs) == 1
     assert len(list(fresh_settings.index_dir.glob("build-*"))) == 1
     assert index_mod.staleness(fresh_settings) is None

@@ -13,7 +13,7 @@ from kb import index as index_mod  # noqa: E402
 from kb.engine import Engine  # noqa: E402
 from kb.settings import PROJECT_ROOT  # noqa: E402
 from kb.store import Filters, make_store  # noqa: E402
-from kb.store.milvus import analyzer_params, client_for, filter_expr  # noqa: E402
+from kb.store.milvus import QUERY_SCALE, analyzer_params, client_for, filter_expr, query_text  # noqa: E402
 
 
 def milvus_copy(base, engine, folder):
@@ -48,6 +48,34 @@ def test_analyzer_gets_our_dictionary_and_stop_words():
     assert params["tokenizer"]["type"] == "jieba" and "五社联动" in params["tokenizer"]["dict"]
     stop = next(f for f in params["filter"] if isinstance(f, dict) and f.get("type") == "stop")["stop_words"]
     assert "的" in stop and "？" in stop and "，" in stop
+
+
+def test_mined_terms_and_document_frequencies_match_the_embedded_store(meng, engine):
+    """Query expansion reads df_share and BM25 cuts with the mined terms: both stores must give the same."""
+    emb, mil = engine.searcher.bm25, meng.searcher.bm25
+    assert mil.terms and mil.terms == emb.terms
+    assert (meng.data.folder / "bm25" / "terms.tsv").is_file() and (meng.data.folder / "bm25" / "df.json").is_file()
+    tokens = sorted(emb.model.vocab_dict)[:: max(1, len(emb.model.vocab_dict) // 200)] + ["不在索引里的词"]
+    assert [round(mil.df_share(t), 9) for t in tokens] == [round(emb.df_share(t), 9) for t in tokens]
+    dict_words = set(analyzer_params([t for t, _c in mil.terms])["tokenizer"]["dict"])
+    assert {t for t, _c in mil.terms} <= dict_words  # what a Milvus server's analyzer gets
+    assert meng.data.store._analyzer_terms() == []  # Lite: see MilvusStore.build
+
+
+def test_weighted_query_goes_to_milvus_as_repeated_text():
+    from kb.search import tokenize
+
+    q = "老人吃饭难怎么办"
+    own = {t: 1.0 for t in tokenize(q)}
+    assert tokenize("社区服务") == ["社区", "服务", "社区服务"]
+    text = query_text(q, {**own, "社区服务": 0.6, "社区": 0.6, "服务": 0.8, "用餐": 0.3})
+    # the question QUERY_SCALE times; an expansion round(weight x QUERY_SCALE) times; a compound's parts
+    # are appended only for the weight the compound does not give them, as the analyzer cuts them out of it
+    words = text.split()
+    assert words.count(q) == QUERY_SCALE
+    assert words.count("社区服务") == 6 and words.count("用餐") == 3
+    assert words.count("社区") == 0 and words.count("服务") == 2
+    assert query_text(q, None) == q
 
 
 def test_hybrid_is_milvus_rrf_and_explains_both_retrievers(meng):
@@ -130,6 +158,9 @@ def test_incremental_row_sync_and_stale_detection(kb_settings, engine, tmp_path,
     # only the changed passages' rows go in and out; the rest of the collection is kept
     assert info["incremental"] is True and 0 < info["inserted"] <= 3 and info["deleted"] <= 3
     assert eng.data.store.count() == info["rows"] == len(eng.passages) >= n0
+    # Milvus Lite's analyzer shares this process's jieba: it gets no mined terms (they would leak into
+    # the answer side's tokenizer); the query side still has them
+    assert eng.data.store._analyzer_terms() == [] and eng.searcher.bm25.terms
     hits = eng.search("本方案由厦门市社区办负责解释，自发布之日起施行", top_k=3, mode="dense")
     assert "负责解释" in hits[0].passage.text
     assert index_mod.staleness(s) is None

@@ -79,3 +79,40 @@ def test_key_is_empty_when_nothing_identifies_the_indicator():
     assert indicator_key("培养") == "" and indicator_key("全县完成") == ""
     assert indicator_key("社区商业和综合服务设施面积占社区总建筑面积") == \
         indicator_key("社区商业和综合服务设施面积占社区总建筑面积的比例")
+
+
+def _targets_of(text):
+    from kb.structure import parse_document as parse_text
+
+    root, _ = parse_text(text)
+    return [(t.indicator, t.value, t.deadline, t.source) for t in extract_targets("x", text, root)]
+
+
+def test_baseline_statistics_are_not_targets_and_tables_take_the_target_column():
+    text = ("一、发展基础\n截至2020年底，全市共有城市社区212个，覆盖率达到86%。\n二、发展目标\n"
+            "到2025年，城市社区覆盖率达到100%，每个城市社区的社区组织不少于10个、每个农村社区不少于5个。\n"
+            "主要指标\n指标 | 2020年基期值 | 2025年目标值 | 属性\n持证社会工作者数（万人） | 1.1 | 2.5 | 预期性\n")
+    got = _targets_of(text)
+    assert not any(v.startswith(("212", "86")) for _, v, _, _ in got)  # 截至… / 发展基础: statistics
+    table = [t for t in got if t[3] == "table"]
+    assert table == [("持证社会工作者数", "2.5万人", "2025年", "table")]
+    text_targets = {v: (i, d) for i, v, d, s in got if s == "text"}
+    assert text_targets["不少于5个"][0] == "每个农村社区"  # its own subject, not the first figure's
+    assert all(d == "2025年" for _, d in text_targets.values())
+
+
+def test_indicator_table_with_year_columns_and_a_unit_column():
+    text = ("主要指标\n| 指标名称 | 单位 | 2020年 | 2025年 | 属性 |\n| 社区养老服务设施覆盖率 | % | 60 | 90 | 预期性 |\n"
+            "| 社区工作者数 | 人 | 10 | 18 | 预期性 |\n")
+    assert [(i, v, d) for i, v, d, s in _targets_of(text)] == [("社区养老服务设施覆盖率", "90%", "2025年"),
+                                                               ("社区工作者数", "18人", "2025年")]
+
+
+def test_flattened_table_without_a_kind_column_and_an_elliptical_subject():
+    text = ("一、目标\n到2025年底，中心城区社区养老服务设施覆盖率达到90%、县城达到60%。\n"
+            "附：2024年主要工作指标\n指标\n2023年完成值\n2024年目标值\n社区综合服务设施达标率（%）\n91\n100\n"
+            "社区老年助餐点（个）\n64\n90\n")
+    got = [(i, v) for i, v, _d, _s in _targets_of(text)]
+    assert ("县城社区养老服务设施覆盖率", "达到60%") in got
+    assert ("社区综合服务设施达标率", "100%") in got and ("社区老年助餐点", "90个") in got
+    assert not any(v.startswith(("91", "64")) for _, v in got)  # the 完成值 column is no target

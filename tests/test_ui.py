@@ -49,8 +49,9 @@ def test_answer_markdown_keeps_markers_and_escapes_text():
     ans = Answer(question="q", text=f"县民政局负责{XSS}[1]\n第二句[2]", citations=[], abstained=False, qtype="general")
     md = answer_markdown(ans)
     assert "<script>" not in md and "&lt;script&gt;" in md
-    assert md.count('<strong class="kb-marker">') == 2
+    assert md.count('<a class="kb-marker" href="#kb-src-') == 2  # links to the source cards
     assert r"\[1\]" in md and r"\[2\]" in md
+    assert 'href="#kb-src-3-2"' in answer_markdown(ans, turn=3)  # the cards of answer 3
     assert "\n" in md  # lines kept
 
 
@@ -282,3 +283,201 @@ def test_holder_reports_a_failed_open(tmp_path):
     with pytest.raises(RuntimeError, match="知识库无法打开：.*no readable documents"):
         holder.wait(progress=lambda frac, desc: seen.append(desc), poll=0.01)
     assert not holder.ready
+
+
+# ------------------------------------------------------------------ places, tables, links (issue 9)
+
+def test_every_line_citing_several_documents_names_its_place():
+    from kb.present import labelled_lines
+
+    cits = [{"n": 1, "doc_id": "county", "region": "仙游（莆田）", "title": "关于全面贯彻市城乡社区服务体系建设规划的实施方案"},
+            {"n": 2, "doc_id": "city", "region": "厦门", "title": "厦门市创建全省城乡社区近邻服务试点市实施方案"}]
+    text = ("《关于全面贯彻市城乡社区服务体系建设规划的实施方案》1.优化养老 —— 责任单位：县民政局[1]\n"
+            "  相关内容：建设长者食堂。[1]\n"
+            "《厦门市创建全省城乡社区近邻服务试点市实施方案》1.近邻敬老[2]\n"
+            "厦门（《厦门市创建全省城乡社区近邻服务试点市实施方案》）：已写明地方。[2]\n"
+            "两地都要求[1][2]\n"
+            "没有引用的一行")
+    out = labelled_lines(text, cits)
+    assert out[0].startswith("【仙游（莆田）】《关于全面贯彻")  # the county plan by its place, not only its title
+    assert out[1] == "  相关内容：建设长者食堂。[1]"  # a continuation follows its head line
+    assert out[2].startswith("【厦门】《厦门市")  # a place inside the title is not the start of the line
+    assert out[3].startswith("厦门（")  # already named first: unchanged
+    assert out[4] == "【仙游（莆田）】【厦门】两地都要求[1][2]"
+    assert out[5] == "没有引用的一行"
+    # one document cited: nothing to tell apart
+    assert labelled_lines("甲[1]\n乙[1]", cits[:1]) == ["甲[1]", "乙[1]"]
+
+
+def test_passage_html_renders_indicator_tables_with_marks():
+    from kb.ui.render import passage_html
+
+    text = "主要指标如下：\n| 指标 | 2025年 |\n|---|---|\n| 每千人口托位数 | 5.5个 |\n其余<b>说明"
+    s = text.index("5.5个")
+    out = passage_html(text, [(s, s + 3)])
+    assert out.count("<table") == 1 and out.count("<tr>") == 2  # the |---| rule is not a row
+    assert "<td>每千人口托位数</td>" in out and '<td><mark class="kb-ev">5.5</mark>个</td>' in out
+    assert "|" not in out and "&lt;b&gt;" in out and "主要指标如下" in out
+    assert passage_html("甲|乙|丙", []) == "甲|乙|丙"  # a bar in prose is not a table
+
+
+def test_source_card_of_a_turn_is_the_target_of_its_markers():
+    p = passage()
+    card = source_card_html(Citation(n=2, passage=p), turn=3)
+    assert 'id="kb-src-3-2"' in card
+    md = answer_markdown(Answer(question="q", text="县民政局[2]", citations=[Citation(2, p)], abstained=False,
+                                qtype="general"), turn=3)
+    assert 'href="#kb-src-3-2"' in md
+
+
+# ------------------------------------------------------------------ Word export against the real engine
+
+def test_word_export_holds_the_answer_and_its_cited_text(engine, tmp_path):
+    from docx import Document
+
+    from kb.export import answer_docx, history_docx
+    from kb.present import answer_json
+
+    q1, q2 = "老年人助餐服务由哪些部门负责？", "珠海和厦门在社区养老方面分别有什么安排？"
+    a1, a2 = engine.ask(q1), engine.ask(q2)
+    d1, d2 = answer_json(None, q1, a1), answer_json(None, q2, a2)
+    assert d1["citations"] and d2["citations"]
+
+    doc = Document(str(answer_docx(d1, tmp_path / "one.docx")))
+    paras = [p.text for p in doc.paragraphs]
+    body = "\n".join(paras)
+    assert any(q1 in p for p in paras)
+    for c in d1["citations"]:
+        first_line = c["text"].split("\n")[0].strip()
+        assert first_line in body  # the cited passage itself, for checking upward
+        assert c["title"] in body and c["section"] in body
+    assert "县民政局" in body and "[1]" in body
+
+    doc = Document(str(history_docx([d1, d2], tmp_path / "chat.docx")))
+    body = "\n".join(p.text for p in doc.paragraphs)
+    assert body.index(q1) < body.index(q2)  # in the order asked
+    assert any(c["region"] in body for c in d2["citations"])
+    if d2["table"]:  # a comparison answer's table is a Word table
+        assert doc.tables
+
+
+def test_word_export_turns_indicator_lines_into_a_table_and_drops_bad_characters(tmp_path):
+    from docx import Document
+
+    from kb.export import answer_docx
+
+    item = {"question": "托位数目标？\x01", "answer": "不少于5.5个[1]", "abstained": False, "table": [],
+            "citations": [{"n": 1, "doc_id": "d", "title": "某市规划", "region": "某市", "level": "市", "section": "二、目标",
+                           "text": "主要指标：\n| 指标 | 目标值 |\n|---|---|\n| 每千人口托位数 | 5.5个 |"}], "related": []}
+    doc = Document(str(answer_docx(item, tmp_path / "t.docx")))
+    assert len(doc.tables) == 1
+    assert [c.text for c in doc.tables[0].rows[1].cells] == ["每千人口托位数", "5.5个"]
+    assert any("托位数目标？" in p.text and "\x01" not in p.text for p in doc.paragraphs)
+
+
+# ------------------------------------------------------------------ responsibilities page (issue 9)
+
+def test_tasks_page_lead_column_only_where_the_text_says_lead(engine, tmp_path):
+    from kb.ui import EngineHolder, TasksPage
+    from kb.ui.tasks import NO_DEADLINE, deadlines
+
+    holder = EngineHolder(engine.settings, opener=lambda settings, progress: engine, warm_up=False).start()
+    page = TasksPage(holder, tmp_path)
+    rows, count, _ = page.data("")
+    assert len(rows) == len(engine.tasks)
+    for (region, title, task, lead, units, deadline, clause) in rows:
+        if lead:
+            assert "牵头" in clause
+        else:
+            assert units  # a plain 责任单位 list: all named under 责任单位
+    assert any(r[3] for r in rows) and any(not r[3] and r[4] for r in rows)
+
+    # search by the task's own text: a phrase of a task body that is in no shown column
+    t = next(t for t in engine.tasks if "长者食堂" in engine.doc_text(t["doc_id"])[t["start"]:t["end"]])
+    assert all("长者食堂" not in "".join(r) for r in rows if r[6] == t["clause"])
+    found, _, _ = page.data("长者食堂")
+    assert t["clause"] in [r[6] for r in found]
+
+    # filters: unit, document, deadline
+    unit_rows, count, _ = page.data("", unit="县民政局")
+    assert unit_rows and all("县民政局" in (r[3] + "、" + r[4]).split("、") for r in unit_rows)
+    assert count.endswith(f"筛选后 {len(unit_rows)} 项")
+    doc_rows, _, _ = page.data("", doc="zhuhai-plan")
+    assert doc_rows and {r[1] for r in doc_rows} == {"珠海市城乡社区服务体系建设“十四五”规划实施方案"}
+    year_rows, _, _ = page.data("", deadline="2025年")
+    assert year_rows and all("2025年" in r[5] for r in year_rows)
+    none_rows, _, _ = page.data("", deadline=NO_DEADLINE)
+    assert len(year_rows) + len(none_rows) <= len(rows) and all(r[5] == NO_DEADLINE for r in none_rows)
+
+    assert deadlines("力争到2025年底前完成，2022年5月10日印发，持续推进") == ["2025年底前", "持续推进"]
+
+
+# ------------------------------------------------------------------ feedback log: several writers at once
+
+def _feedback_writer(args):
+    folder, worker, n = args
+    from kb.feedback import FeedbackLog
+
+    log = FeedbackLog(folder)
+    for i in range(n):
+        log.record("up", {"question": f"w{worker}-{i}", "answer": "答" * 3000})  # lines longer than a pipe buffer
+    return n
+
+
+def test_feedback_log_keeps_whole_lines_with_concurrent_writers(tmp_path):
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        total = sum(pool.map(_feedback_writer, [(str(tmp_path), w, 40) for w in range(4)]))
+    lines = (tmp_path / "feedback.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == total == 160
+    questions = {json.loads(line)["question"] for line in lines}  # every line parses: none interleaved
+    assert len(questions) == 160
+
+
+# ------------------------------------------------------------------ app: offline, one API
+
+def test_app_is_offline_and_has_one_api_endpoint(engine, tmp_path, monkeypatch):
+    import importlib
+    import os
+
+    monkeypatch.delenv("GRADIO_ANALYTICS_ENABLED", raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    import app as app_module
+
+    importlib.reload(app_module)
+    assert os.environ["GRADIO_ANALYTICS_ENABLED"] == "False"
+    assert os.environ["HF_HUB_OFFLINE"] == "1" and os.environ["TRANSFORMERS_OFFLINE"] == "1"
+
+    from kb.ui import EngineHolder
+
+    holder = EngineHolder(engine.settings, opener=lambda settings, progress: engine, warm_up=False).start()
+    settings = engine.settings.replace(data_dir=tmp_path / "data")
+    demo = app_module.build_app(settings, holder)
+    assert demo.analytics_enabled is False
+    public = [fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public"]
+    assert public == ["ask"]
+    assert list(demo.get_api_info()["named_endpoints"]) == ["/ask"]
+    # the endpoint's function returns the CLI's JSON object
+    fn = next(fn for fn in demo.fns.values() if fn.api_name == "ask").fn
+    out = fn("老年人助餐服务由哪些部门负责？")
+    assert set(out) >= {"id", "question", "answer", "abstained", "type", "citations", "table", "related"}
+    assert out["citations"] and "县民政局" in out["answer"]
+
+
+def test_busy_port_names_the_port_flag():
+    import socket
+    import subprocess
+    import sys
+
+    from kb.settings import PROJECT_ROOT
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        port = s.getsockname()[1]
+        out = subprocess.run([sys.executable, "app.py", "--port", str(port)], cwd=PROJECT_ROOT, capture_output=True,
+                             text=True, timeout=180)
+    assert out.returncode != 0
+    assert f"端口 {port} 已被占用" in out.stderr and "--port" in out.stderr
+    assert "Traceback" not in out.stderr and "share=True" not in out.stdout + out.stderr

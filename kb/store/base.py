@@ -64,8 +64,18 @@ class Store(ABC):
 
     @abstractmethod
     def retrieve(self, query: str, qvec: np.ndarray | None, modes: tuple[str, ...], depth: int,
-                 filters: Filters) -> Retrieved:
-        """Top `depth` passages per retriever in `modes` ("bm25", "dense") among those `filters` admits."""
+                 filters: Filters, weights: dict[str, float] | None = None) -> Retrieved:
+        """Top `depth` passages per retriever in `modes` ("bm25", "dense") among those `filters` admits.
+        weights: the weighted BM25 query (token -> weight, kb.query.weighted_query); without it the
+        store's BM25 searches the tokens of `query`, each occurrence weighing 1."""
+
+    # BM25 statistics the query side reads (mined `terms`, `df_share`): an object with both, set by
+    # build/load. kb.query.weighted_query keeps expansions to words the documents use through df_share.
+    bm25 = None
+
+    def df_share(self, token: str) -> float:
+        """Share of passages a BM25 token occurs in (0 when none or unknown)."""
+        return self.bm25.df_share(token) if self.bm25 is not None else 0.0
 
     def describe(self) -> dict:
         """For `stats --json`: at least {"name"}."""

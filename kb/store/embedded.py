@@ -1,9 +1,11 @@
 """The default store, inside the process: FAISS for dense vectors and bm25s over jieba tokens.
 
-Files of a build: `dense.faiss` and the bm25s folder `bm25/` next to passages.json.
+Files of a build: `dense.faiss` and the bm25s folder `bm25/` (with the mined corpus terms, `terms.tsv`)
+next to passages.json.
 """
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -14,45 +16,85 @@ from .base import Filters, Retrieved, Store
 
 
 class Bm25Index:
-    def __init__(self, model):
+    """bm25s over jieba tokens. The corpus's own multi-word terms (lexicon.mine_terms) are mined when the
+    index is built, made jieba words before tokenizing, and saved beside it (terms.tsv) so queries
+    against a loaded index are cut the same way."""
+
+    TERMS = "terms.tsv"
+
+    def __init__(self, model, terms: list[tuple[str, int]] | None = None):
         self.model = model
+        self.terms = terms or []
         self.vocab = set(model.vocab_dict) if getattr(model, "vocab_dict", None) else None
 
     @classmethod
-    def build(cls, texts: list[str], tokenized: list[list[str]] | None = None) -> "Bm25Index":
-        """tokenized: already tokenized texts (the scale benchmark tokenizes sentences once and recombines)."""
+    def build(cls, texts: list[str], tokenized: list[list[str]] | None = None, mine: bool = True) -> "Bm25Index":
+        """tokenized: already tokenized texts (the scale benchmark tokenizes sentences once and recombines;
+        no terms are mined then, as the tokens are already cut)."""
         import bm25s
 
+        from .. import lexicon
         from ..search import tokenize
 
+        terms = []
+        if tokenized is None:
+            terms = lexicon.mine_terms(texts) if mine and lexicon.config()["mining"]["enabled"] else []
+            lexicon.register_terms(t for t, _c in terms)
         model = bm25s.BM25()
         tokens = tokenized if tokenized is not None else [tokenize(t) for t in texts]
         model.index([t or ["<empty>"] for t in tokens], show_progress=False)
-        return cls(model)
+        return cls(model, terms)
 
     def save(self, folder: Path) -> None:
+        from .. import lexicon
+
         self.model.save(str(folder), show_progress=False)
+        lexicon.save_terms(self.terms, Path(folder) / self.TERMS)
 
     @classmethod
     def load(cls, folder: Path) -> "Bm25Index":
         import bm25s
 
-        return cls(bm25s.BM25.load(str(folder), show_progress=False))
+        from .. import lexicon
+
+        terms = lexicon.read_terms(Path(folder) / cls.TERMS)
+        lexicon.register_terms(t for t, _c in terms)
+        return cls(bm25s.BM25.load(str(folder), show_progress=False), terms)
 
     @property
     def size(self) -> int:
         return int(self.model.scores["num_docs"])
 
+    def df_share(self, token: str) -> float:
+        """Share of passages a token occurs in (0 when it is not in the index)."""
+        tid = self.model.vocab_dict.get(token) if getattr(self.model, "vocab_dict", None) else None
+        indptr = self.model.scores["indptr"]
+        if tid is None or tid + 1 >= len(indptr):  # bm25s's vocabulary also holds "" with no column
+            return 0.0
+        return float(indptr[tid + 1] - indptr[tid]) / max(1, self.model.scores["num_docs"])
+
     def scores(self, query: str) -> np.ndarray:
         from ..search import tokenize
 
-        tokens = [t for t in tokenize(query) if self.vocab is None or t in self.vocab]
-        return self.scores_for_tokens(tokens)
+        return self.weighted_scores({t: float(c) for t, c in Counter(tokenize(query)).items()})
 
     def scores_for_tokens(self, tokens: list[str]) -> np.ndarray:
+        """Unweighted scores of known tokens in one bm25s call (the scale benchmark's query path)."""
         if not tokens:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self.model.get_scores(tokens), dtype=np.float32)
+
+    def weighted_scores(self, weights: dict[str, float]) -> np.ndarray:
+        """Sum over tokens of weight x BM25 score. bm25s has no query-term weights (its weight_mask
+        weighs documents), so tokens of equal weight are scored together and the sums weighted."""
+        total = np.zeros(self.size, dtype=np.float32)
+        groups: dict[float, list[str]] = {}
+        for t, w in weights.items():
+            if w > 0 and (self.vocab is None or t in self.vocab):
+                groups.setdefault(w, []).append(t)
+        for w, tokens in groups.items():
+            total += w * np.asarray(self.model.get_scores(tokens), dtype=np.float32)
+        return total
 
 
 class DenseIndex:
@@ -164,13 +206,14 @@ class EmbeddedStore(Store):
             return None
         return np.asarray([i for i, p in enumerate(self.passages) if filters.admits(p)], dtype=np.int64)
 
-    def retrieve(self, query, qvec, modes, depth, filters) -> Retrieved:
+    def retrieve(self, query, qvec, modes, depth, filters, weights=None) -> Retrieved:
         allowed = self.allowed(filters)
         out = Retrieved()
         if allowed is not None and len(allowed) == 0:
             return out
         if "bm25" in modes:
-            out.ranked["bm25"] = top_from_scores(self.bm25.scores(query), depth, allowed)
+            scores = self.bm25.weighted_scores(weights) if weights is not None else self.bm25.scores(query)
+            out.ranked["bm25"] = top_from_scores(scores, depth, allowed)
         if "dense" in modes:
             out.ranked["dense"] = self.dense.search(qvec, depth, allowed)
         return out

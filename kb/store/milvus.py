@@ -1,6 +1,9 @@
 """The Milvus store: one collection holds every passage's dense vector and its text, which Milvus turns
 into a BM25 sparse vector itself (built-in BM25 function over a jieba analyzer that gets our user
-dictionary and stop words, so both stores tokenize alike). Hybrid search is Milvus's hybrid_search with
+dictionary, the corpus terms mined at build time (a server only, see `build`) and our stop words, so both
+stores tokenize alike; the
+weighted expansion query goes in as text, see `query_text`). The mined terms and the tokens' document
+frequencies, which query expansion reads, are kept in the build folder (`bm25/`). Hybrid search is Milvus's hybrid_search with
 RRFRanker(rrf_k); filters by document/region/level are expressions on scalar fields.
 
 `KB_MILVUS_URI` empty means a Milvus Lite file `index/milvus.db` (the milvus-lite package, in-process);
@@ -80,16 +83,102 @@ def _punctuation() -> list[str]:
     return [chr(c) for a, b in ranges for c in range(a, b) if unicodedata.category(chr(c))[0] in "PS"]
 
 
-def analyzer_params() -> dict:
+def analyzer_params(terms: list[str] | tuple[str, ...] = ()) -> dict:
     """jieba in search mode (kb.search.tokenize uses cut_for_search) with the default dictionary plus our
-    user dictionary, and a stop filter with our stop words and punctuation."""
+    user dictionary and the corpus terms mined at build time (as kb.lexicon.register_terms gives the
+    embedded BM25), and a stop filter with our stop words and punctuation."""
     from ..search import stopwords
 
     words = [line.split()[0] for line in (DATA / "userdict.txt").read_text(encoding="utf-8").splitlines()
              if line.strip() and not line.startswith("#")]
+    words += [t for t in terms if t not in set(words)]
     stop = sorted(stopwords()) + _punctuation()
     return {"tokenizer": {"type": "jieba", "dict": ["_default_", *words], "mode": "search", "hmm": True},
             "filter": ["lowercase", "removepunct", {"type": "stop", "stop_words": stop}]}
+
+
+class Bm25Stats:
+    """What the query side needs from BM25 besides scores: the mined corpus terms and each token's
+    document frequency (kb.query.weighted_query's df_share). Milvus keeps its BM25 statistics to itself,
+    so these are counted with kb.search.tokenize at build time and saved in the build folder."""
+
+    FOLDER, DF = "bm25", "df.json"
+
+    def __init__(self, terms: list[tuple[str, int]], df: dict[str, int], n: int):
+        self.terms, self.df, self.n = terms, df, n
+
+    @staticmethod
+    def mine(texts: list[str]) -> list[tuple[str, int]]:
+        from .. import lexicon
+
+        return lexicon.mine_terms(texts) if lexicon.config()["mining"]["enabled"] else []
+
+    @classmethod
+    def build(cls, texts: list[str], terms: list[tuple[str, int]]) -> "Bm25Stats":
+        """terms: the mined terms the collection's analyzer has (registered with BM25's jieba here)."""
+        from .. import lexicon
+        from ..search import tokenize
+
+        lexicon.register_terms(t for t, _c in terms)
+        df: dict[str, int] = {}
+        for t in texts:
+            for tok in set(tokenize(t)):
+                df[tok] = df.get(tok, 0) + 1
+        return cls(terms, df, len(texts))
+
+    def save(self, folder: Path) -> None:
+        from .. import lexicon
+        from .embedded import Bm25Index
+
+        d = folder / self.FOLDER
+        d.mkdir(parents=True, exist_ok=True)
+        lexicon.save_terms(self.terms, d / Bm25Index.TERMS)
+        (d / self.DF).write_text(json.dumps({"passages": self.n, "df": self.df}, ensure_ascii=False), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> "Bm25Stats":
+        from .. import lexicon
+        from .embedded import Bm25Index
+
+        d = folder / cls.FOLDER
+        terms = lexicon.read_terms(d / Bm25Index.TERMS)
+        lexicon.register_terms(t for t, _c in terms)
+        try:
+            got = json.loads((d / cls.DF).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise IndexCorrupt(d / cls.DF, type(exc).__name__) from exc
+        return cls(terms, got["df"], int(got["passages"]))
+
+    def df_share(self, token: str) -> float:
+        return self.df.get(token, 0) / max(1, self.n)
+
+
+# A weighted BM25 query goes to Milvus as text (its BM25 function takes text, counting each token's
+# occurrences): the question as asked QUERY_SCALE times plus each expansion term round(weight x
+# QUERY_SCALE) times, i.e. kb.query.weighted_query's weights (synonyms 0.6, thesaurus shares of 0.3) to
+# one decimal. Scaling every weight alike leaves the ranking as it is.
+QUERY_SCALE = 10
+
+
+def query_text(question: str, weights: dict[str, float] | None) -> str:
+    if not weights:
+        return question
+    from ..search import tokenize
+
+    own = set(tokenize(question))
+    want = {t: int(round(w * QUERY_SCALE)) for t, w in weights.items() if t not in own}
+    have: dict[str, int] = {}
+    parts = [question] * QUERY_SCALE
+    # longest first: the analyzer cuts an appended compound into itself and its parts again (search
+    # mode), which already gives those parts their count
+    for tok in sorted(want, key=lambda t: (-len(t), t)):
+        need = want[tok] - have.get(tok, 0)
+        if need <= 0:
+            continue
+        parts += [tok] * need
+        for sub in tokenize(tok):
+            have[sub] = have.get(sub, 0) + need
+    return " ".join(parts)
 
 
 def row_key(model_id: str, p: Passage, text: str) -> str:
@@ -129,6 +218,7 @@ class MilvusStore(Store):
         self.rrf_k = settings.rrf_k
         self.equal_weights = settings.bm25_weight == settings.dense_weight
         self.positions: dict[str, int] = {}
+        self.bm25: Bm25Stats | None = None
         self.lite = not self.uri.startswith(("http://", "https://", "tcp://", "grpc://"))
         self.incremental = (not self.lite) if incremental is None else incremental
 
@@ -162,7 +252,7 @@ class MilvusStore(Store):
             return {"metric_type": "IP", "params": {"nprobe": 64}}
         return {"metric_type": "IP", "params": {}}
 
-    def _create(self, dim: int, n: int) -> None:
+    def _create(self, dim: int, n: int, terms: list[str]) -> None:
         from pymilvus import DataType, Function, FunctionType
 
         c = self.client
@@ -172,7 +262,7 @@ class MilvusStore(Store):
         schema.add_field("region", DataType.VARCHAR, max_length=512)
         schema.add_field("level", DataType.VARCHAR, max_length=64)
         schema.add_field("text", DataType.VARCHAR, max_length=MAX_TEXT, enable_analyzer=True,
-                         analyzer_params=analyzer_params())
+                         analyzer_params=analyzer_params(terms))
         schema.add_field("dense", DataType.FLOAT_VECTOR, dim=dim)
         schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
         schema.add_function(Function(name="text_bm25", function_type=FunctionType.BM25,
@@ -186,12 +276,24 @@ class MilvusStore(Store):
             index.add_index(field, index_type="INVERTED")
         c.create_collection(self.collection, schema=schema, index_params=index, consistency_level="Strong")
 
+    def _fields(self) -> dict:
+        return {f["name"]: f for f in self.client.describe_collection(self.collection).get("fields", [])}
+
     def _compatible(self, dim: int) -> bool:
-        desc = self.client.describe_collection(self.collection)
-        fields = {f["name"]: f for f in desc.get("fields", [])}
+        fields = self._fields()
         dense = fields.get("dense", {})
         got_dim = int(dense.get("params", {}).get("dim", -1)) if dense else -1
         return {"key", "doc_id", "region", "level", "text", "dense", "sparse"} <= set(fields) and got_dim == dim
+
+    def _analyzer_terms(self) -> list[str] | None:
+        """The mined terms in the collection's analyzer dictionary (None when it cannot be read)."""
+        analyzer = self._fields().get("text", {}).get("params", {}).get("analyzer_params")
+        try:
+            words = (json.loads(analyzer) if isinstance(analyzer, str) else analyzer)["tokenizer"]["dict"]
+        except (TypeError, KeyError, json.JSONDecodeError):
+            return None
+        base = set(analyzer_params()["tokenizer"]["dict"])
+        return [w for w in words if w not in base]
 
     # ------------------------------------------------------------ build / load / check
 
@@ -223,18 +325,38 @@ class MilvusStore(Store):
     def build(self, folder: Path, passages: list[Passage], texts: list[str], vectors: np.ndarray) -> dict:
         c = self.client
         dim = int(vectors.shape[1])
+        mined = Bm25Stats.mine(texts)
+        # Milvus Lite runs its jieba analyzer in this process on the jieba module's shared tokenizer and
+        # adds the dictionary words to it: mined terms there would hide their parts from the answer
+        # side's word lists (kb.search._jieba) and from later mining. Lite gets the user dictionary only.
+        terms = [] if self.lite else [t for t, _c in mined]
         if c.has_collection(self.collection) and not self._compatible(dim):
             log.warning("Milvus collection %s has another schema or dimension: recreating it", self.collection)
             c.drop_collection(self.collection)
+        if c.has_collection(self.collection):
+            # The mined terms are in the analyzer's dictionary, fixed when the collection was created, and
+            # nearly any corpus change mines a slightly different list. Synced by key (server), the
+            # collection keeps its terms (queries are cut with the same ones); re-inserted in full (Lite),
+            # it gets the new ones below.
+            kept = self._analyzer_terms()
+            if kept is not None and kept != terms:
+                if self.incremental and not self.lite:
+                    log.info("Milvus collection %s keeps its %d mined terms (%d mined now); a new collection "
+                             "takes up new ones", self.collection, len(kept), len(terms))
+                    counts = dict(mined)
+                    mined, terms = [(t, counts.get(t, 0)) for t in kept], kept
+                else:
+                    c.drop_collection(self.collection)
+        stats = Bm25Stats.build(texts, mined)
         if not c.has_collection(self.collection):
-            self._create(dim, len(passages))
+            self._create(dim, len(passages), terms)
         c.load_collection(self.collection)
         keys = [row_key(self.model_id, p, t) for p, t in zip(passages, texts)]
         have = self._existing_keys()
         wanted = set(keys)
         if not self.incremental and have and have != wanted:  # Lite: one fresh segment (see the module doc)
             c.drop_collection(self.collection)
-            self._create(dim, len(passages))
+            self._create(dim, len(passages), terms)
             c.load_collection(self.collection)
             have = set()
         gone = sorted(have - wanted)
@@ -249,6 +371,8 @@ class MilvusStore(Store):
         if gone or new:
             c.flush(self.collection)
         self.positions = {k: i for i, k in enumerate(keys)}
+        stats.save(folder)
+        self.bm25 = stats
         log.info("Milvus %s: %d rows inserted, %d deleted, %d kept", self.collection, len(new), len(gone),
                  len(keys) - len(new))
         return {"name": self.name, "uri": self.uri, "collection": self.collection, "rows": len(keys),
@@ -259,6 +383,7 @@ class MilvusStore(Store):
         if not c.has_collection(self.collection):
             raise IndexCorrupt(f"{self.uri} (collection {self.collection})", "the Milvus collection is missing")
         c.load_collection(self.collection)  # needed after reopening a Milvus Lite file
+        self.bm25 = Bm25Stats.load(folder)
         texts = [p.index_text() for p in passages]
         self.positions = {row_key(self.model_id, p, t): i for i, (p, t) in enumerate(zip(passages, texts))}
 
@@ -286,14 +411,14 @@ class MilvusStore(Store):
             out.append((i, abs(float(h.distance)) if bm25 else float(h.distance)))
         return out
 
-    def retrieve(self, query, qvec, modes, depth, filters) -> Retrieved:
+    def retrieve(self, query, qvec, modes, depth, filters, weights=None) -> Retrieved:
         from pymilvus import AnnSearchRequest, RRFRanker
 
         c = self.client
         expr = filter_expr(filters)
         reqs = {}
         if "bm25" in modes:
-            reqs["bm25"] = dict(data=[query], anns_field="sparse", param={"metric_type": "BM25"}, limit=depth)
+            reqs["bm25"] = dict(data=[query_text(query, weights)], anns_field="sparse", param={"metric_type": "BM25"}, limit=depth)
         if "dense" in modes:
             reqs["dense"] = dict(data=[np.asarray(qvec, dtype=np.float32).tolist()], anns_field="dense",
                                  param=self._search_params(), limit=depth)

@@ -15,7 +15,9 @@ class DocumentsPage:
 
     def render(self) -> None:
         self.table = gr.Dataframe(headers=HEADERS, value=[], interactive=False, label="文件列表（点击一行打开）",
-                                  wrap=True, elem_id="kb-doc-list", max_height=260)
+                                  wrap=True, elem_id="kb-doc-list", max_height=480,
+                                  # every column readable at 1366 px (文号 was cut off)
+                                  column_widths=["13%", "25%", "20%", "9%", "6%", "10%", "17%"])
         self.doc = gr.Dropdown(choices=[], label="阅读文件", elem_id="kb-doc-select", interactive=True)
         self.caption = gr.HTML("", elem_id="kb-doc-caption")
         with gr.Row(equal_height=False):

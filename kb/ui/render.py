@@ -16,6 +16,7 @@ import re
 import threading
 from pathlib import Path
 
+from ..present import labelled_lines
 from ..types import Answer, Citation, Hit, Section
 
 MARKER = re.compile(r"\[(\d+)\]")
@@ -26,7 +27,7 @@ LEVEL_NAMES = {"省": "省级", "市": "市级", "县": "县级"}
 # column titles of Answer.table rows; unknown keys are shown as they are
 TABLE_HEADERS = {"region": "地区", "title": "文件", "figure": "内容", "indicator": "指标", "value": "数值",
                  "unit": "单位", "deadline": "期限", "n": "出处", "section": "章节", "lead": "牵头单位",
-                 "partners": "配合单位", "units": "责任单位"}
+                 "partners": "配合单位", "units": "责任单位", "role": "职责"}
 TABLE_HIDDEN = {"doc_id", "start", "end"}
 
 
@@ -65,6 +66,54 @@ def highlight_html(text: str, spans) -> str:
     return "".join(parts)
 
 
+_TABLE_LINE = re.compile(r"^[ \t]*\|.*\|[ \t]*$")
+_RULE_LINE = re.compile(r"^[ \t]*\|?(\s*:?-{3,}:?\s*\|)+\s*$")
+
+
+def passage_html(text: str, spans) -> str:
+    """A passage with evidence marked; runs of `| a | b |` lines (how cleaned text keeps an indicator
+    table) become an HTML table, the marks carried into its cells."""
+    spans = merge_spans(spans, len(text))
+
+    def marked(s: int, e: int) -> str:
+        local = [(max(a, s) - s, min(b, e) - s) for a, b in spans if a < e and b > s]
+        return highlight_html(text[s:e], local)
+
+    out, pos, i = [], 0, 0
+    lines = text.split("\n")
+    starts = []
+    for line in lines:
+        starts.append(pos)
+        pos += len(line) + 1
+    plain_from = 0
+    while i < len(lines):
+        if not _TABLE_LINE.match(lines[i]):
+            i += 1
+            continue
+        j = i
+        while j < len(lines) and _TABLE_LINE.match(lines[j]):
+            j += 1
+        if j - i < 2:  # one |…| line is not a table
+            i = j
+            continue
+        if starts[i] > plain_from:
+            out.append(marked(plain_from, starts[i]))
+        rows = []
+        for k in range(i, j):
+            if _RULE_LINE.match(lines[k]):
+                continue
+            line, base = lines[k], starts[k]
+            bars = [m.start() for m in re.finditer(r"\|", line)]
+            cells = [f"<td>{marked(base + a + 1, base + b).strip()}</td>" for a, b in zip(bars, bars[1:])]
+            rows.append("<tr>" + "".join(cells) + "</tr>")
+        out.append('<table class="kb-ind-table">' + "".join(rows) + "</table>")
+        plain_from = min(len(text), starts[j - 1] + len(lines[j - 1]) + 1)
+        i = j
+    if plain_from < len(text) or not out:
+        out.append(marked(plain_from, len(text)))
+    return "".join(out)
+
+
 # ------------------------------------------------------------------ chat
 
 def table_markdown(rows: list[dict]) -> str:
@@ -88,14 +137,22 @@ def table_markdown(rows: list[dict]) -> str:
     return "\n".join([head, sep, *body])
 
 
-def answer_markdown(answer: Answer) -> str:
-    """The assistant message: escaped answer text ([n] markers kept, in bold), then the table if any."""
+def answer_markdown(answer: Answer, turn: int | None = None) -> str:
+    """The assistant message: escaped answer text, each line naming its document's place when several
+    documents are cited; [n] markers are links to source card n of this turn (#kb-src-<turn>-<n>; the
+    page's script scrolls to it), then the table if any."""
+    citations = [{"n": c.n, "doc_id": c.passage.doc_id, "region": c.passage.region, "title": c.passage.title}
+                 for c in answer.citations]
     lines = []
-    for line in (answer.text or "").split("\n"):
+    for line in labelled_lines(answer.text or "", citations):
         escaped = md_escape(line)
-        # md_escape turned "[1]" into "\[1\]"; show markers bold so they stand out (an HTML tag, since
-        # Markdown's ** does not open between a CJK character and punctuation)
-        escaped = re.sub(r"\\\[(\d+)\\\]", r'<strong class="kb-marker">\\[\1\\]</strong>', escaped)
+        # md_escape turned "[1]" into "\[1\]"; an HTML link (Markdown's [..](..) would need the brackets
+        # unescaped), bold so it stands out
+        target = f"kb-src-{turn}-" if turn else "kb-src-"
+        escaped = re.sub(r"\\\[(\d+)\\\]",
+                         lambda m: f'<a class="kb-marker" href="#{target}{m.group(1)}" data-n="{m.group(1)}"'
+                                   f'{f" data-turn={chr(34)}{turn}{chr(34)}" if turn else ""}><strong>\\[{m.group(1)}\\]</strong></a>',
+                         escaped)
         lines.append(escaped)
     text = "\n".join(lines)
     if answer.abstained:
@@ -110,19 +167,20 @@ def _meta_line(p) -> str:
     return " · ".join(esc(b) for b in bits)
 
 
-def source_card_html(c: Citation) -> str:
+def source_card_html(c: Citation, turn: int | None = None) -> str:
     p = c.passage
     units = ""
     if p.lead_units or p.partner_units:
         units = f'<div class="kb-units">责任单位：{esc("、".join(p.units))}</div>'
+    card_id = f"kb-src-{turn}-{c.n}" if turn else f"kb-src-{c.n}"
     return (
-        f'<div class="kb-card" id="kb-src-{c.n}" data-doc="{esc(p.doc_id)}">'
+        f'<div class="kb-card" id="{card_id}" data-n="{c.n}" data-doc="{esc(p.doc_id)}">'
         f'<div class="kb-card-head"><span class="kb-n">[{c.n}]</span> '
         f'<span class="kb-title">{esc(p.title)}</span></div>'
         f'<div class="kb-meta">{_meta_line(p)}</div>'
         f'<div class="kb-section">{esc(p.section)}</div>'
         f'{units}'
-        f'<div class="kb-passage">{highlight_html(p.text, c.highlights)}</div>'
+        f'<div class="kb-passage">{passage_html(p.text, c.highlights)}</div>'
         f'</div>'
     )
 
@@ -135,7 +193,7 @@ def related_card_html(h: Hit, i: int) -> str:
         f'<span class="kb-title">{esc(p.title)}</span></div>'
         f'<div class="kb-meta">{_meta_line(p)}</div>'
         f'<div class="kb-section">{esc(p.section)}</div>'
-        f'<div class="kb-passage">{esc(p.text)}</div>'
+        f'<div class="kb-passage">{passage_html(p.text, [])}</div>'
         f'</div>'
     )
 

@@ -24,9 +24,10 @@ class EngineHolder:
         self.engine = None
         self.error: BaseException | None = None
         self.fraction = 0.0
-        self.desc = "准备中"
+        self.desc = "读取索引"
         self.started = time.monotonic()
         self.built = False  # True when this process built the index (first run) rather than loaded it
+        self.seconds: float | None = None  # from start to ready (or failure), shown in the status line
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -50,8 +51,17 @@ class EngineHolder:
             if self._opener is not None:
                 engine = self._opener(self.settings, self.report)
             else:
+                from .. import index as index_mod
                 from ..engine import Engine
+                from ..logs import reason_zh
 
+                reason = index_mod.staleness(self.settings)
+                if reason:  # information, not a warning: a first run builds the index by design
+                    print(f"[policy-kb] 信息：正在建立索引 —— {reason_zh(reason)}", file=sys.stderr, flush=True)
+                    from ..embedding import load_embedder
+
+                    self.report(0.0, "准备向量模型（首次运行时转换，约需 1 分钟）")
+                    load_embedder(self.settings)
                 engine = Engine.open(self.settings, progress=self.report)
             if self._warm_up:
                 self.fraction, self.desc = max(self.fraction, 0.99), "加载向量模型"
@@ -61,16 +71,26 @@ class EngineHolder:
                     log.warning("warm-up query failed: %s", exc)
             self.engine = engine
             self.fraction, self.desc = 1.0, "就绪"
-            print(f"[policy-kb] ready: {len(engine.documents)} documents, {len(engine.passages)} passages",
-                  file=sys.stderr, flush=True)
+            self.seconds = time.monotonic() - self.started
+            how = "建立索引并加载" if self.built else "加载已有索引"
+            print(f"[policy-kb] 就绪：{len(engine.documents)} 个文件，{len(engine.passages)} 个段落"
+                  f"（{how}，用时 {self.seconds:.1f} 秒）", file=sys.stderr, flush=True)
         except BaseException as exc:  # noqa: BLE001 - shown to every user, never swallowed
             log.exception("opening the knowledge base failed")
             self.error = exc
             self.desc = "失败"
+            self.seconds = time.monotonic() - self.started
         finally:
             self._done.set()
 
     # ------------------------------------------------------------ waiting
+
+    def status_text(self) -> str:
+        """What a page shows until the engine is ready: building (first run) or loading (warm restart)."""
+        elapsed = int(time.monotonic() - self.started)
+        if self.built:
+            return f"正在建立索引：{self.desc}（已用 {elapsed} 秒）"
+        return f"正在加载知识库：{self.desc}（已用 {elapsed} 秒）"
 
     @property
     def ready(self) -> bool:
@@ -82,8 +102,7 @@ class EngineHolder:
         self.start()
         while not self._done.wait(poll):
             if progress is not None:
-                elapsed = int(time.monotonic() - self.started)
-                progress(min(self.fraction, 0.99), desc=f"正在建立索引：{self.desc}（已用 {elapsed} 秒）")
+                progress(min(self.fraction, 0.99), desc=self.status_text())
         if self.error is not None:
             raise RuntimeError(f"知识库无法打开：{self.error}")
         return self.engine

@@ -1,0 +1,122 @@
+"""The answer pipeline: context → (multi-part split) → type from the registry → retrieval plan →
+strategies → the gate → statements rendered to text; optional LLM phrasing at the very end."""
+from __future__ import annotations
+
+import re
+
+from ..qtypes import type_table
+from ..types import Answer
+from . import gate, registry
+from .build import Builder, abstain
+from .context import Context, make_context
+
+
+def answer(engine, question: str, history: list[str] | None = None, doc=None, region=None, level=None) -> Answer:
+    ctx = make_context(engine, question, history, doc, region, level)
+    parts = split_parts(ctx.text)
+    if len(parts) > 1:
+        ans = multipart(ctx, parts)
+    else:
+        ans = single(ctx)
+    ans.question = question
+    if not ans.abstained:
+        ans = maybe_llm(engine, ans)
+    return ans
+
+
+def run(ctx: Context) -> tuple[Builder | None, gate.Decision, registry.QuestionType]:
+    """Type, retrieval, strategies and the gate for one (part of a) question."""
+    entry = registry.classify(ctx)
+    ctx.qtype = entry.name
+    reason = gate.scope_check(ctx)
+    if reason:
+        ctx.hits = ctx.engine.search(ctx.text, top_k=3, **ctx.scope.filters()) if not ctx.scope.unknown_places \
+            else ctx.engine.search(ctx.text, top_k=3)
+        return None, gate.Decision(False, reason, {"stage": "scope"}), entry
+    ctx.hits = entry.plan(ctx)
+    b = None
+    for strategy in entry.strategies:
+        b = strategy(ctx)
+        if b is not None and (b.decline or not b.empty):
+            break
+    return b, gate.decide(ctx, b, entry.decline), entry
+
+
+def single(ctx: Context) -> Answer:
+    b, decision, entry = run(ctx)
+    if not decision.ok:
+        return abstain(ctx.question, ctx.qtype, ctx.hits, decision.message, decision.to_dict())
+    ans = b.answer()
+    ans.qtype = ctx.qtype
+    ans.gate = decision.to_dict()
+    return ans
+
+
+def split_parts(text: str) -> list[str]:
+    """Several questions in one sentence (「…由谁负责？目标是多少？」): the parts, each a question."""
+    spec = type_table()["multipart"]
+    parts = [p.strip(" ，,。") for p in re.split(spec["split"], text)]
+    parts = [p for p in parts if len(p) >= spec["min_part_chars"]]
+    return parts if len(parts) > 1 else [text]
+
+
+def part_contexts(ctx: Context, parts: list[str]):
+    """A context per part. A part that names no subject the documents know (「目标是多少？」「这摊事谁管？」)
+    asks about the previous part's subject, which is put in front of it."""
+    topic = ""
+    for part in parts:
+        sub = ctx.derive(part)
+        known = [g for g in sub.groups if any(ctx.voc.idf(t) < ctx.voc.idf_unseen - 1e-9 for t in g)]
+        if not known and topic:
+            sub = ctx.derive(topic + part)
+            known = sub.groups
+        topic = "".join(g[0] for g in known) or topic
+        yield part, sub
+
+
+def multipart(ctx: Context, parts: list[str]) -> Answer:
+    out = Builder(ctx.text, "multipart")
+    answered, gates, related = 0, [], []
+    for i, (part, sub) in enumerate(part_contexts(ctx, parts), 1):
+        b, decision, _entry = run(sub)
+        gates.append({"part": part, "type": sub.qtype, **decision.to_dict()})
+        out.add("part", f"（{i}）{part}：")
+        if decision.ok:
+            out.merge(b.statements)
+            out.table += b.table
+            answered += 1
+        else:
+            out.add("note", "  " + decision.message)
+            related += sub.hits[:1]
+    if not answered:
+        return abstain(ctx.question, "multipart", related or ctx.engine.search(ctx.text, top_k=3),
+                       "现有政策文件中未找到能回答这个问题的内容。", {"parts": gates})
+    ans = out.answer()
+    ans.gate = {"parts": gates}
+    return ans
+
+
+def maybe_llm(engine, ans: Answer) -> Answer:
+    settings = engine.settings
+    if not (settings.llm_base_url and settings.llm_model) or not ans.citations:
+        return ans
+    from ..llm import phrase
+
+    text = phrase(settings, ans.question, [(c.n, c.passage) for c in ans.citations], draft=ans.text)
+    if text:
+        ans.text, ans.mode = text, "llm"
+    return ans
+
+
+def gate_view(engine, question: str) -> list[dict]:
+    """What the gate saw for each part of a question (for eval.calibrate_gate): the stage that decided
+    (scope, type, exact, score), the decision, and the signals."""
+    ctx = make_context(engine, question)
+    parts = split_parts(ctx.text)
+    out = []
+    for part, sub in (part_contexts(ctx, parts) if len(parts) > 1 else [(ctx.text, ctx)]):
+        _b, decision, _entry = run(sub)
+        sig = dict(decision.signals)
+        out.append({"part": part, "type": sub.qtype, "stage": sig.pop("stage", ""), "ok": decision.ok,
+                    "signals": {k: v for k, v in sig.items() if k != "p"}})
+    return out

@@ -1,0 +1,112 @@
+"""The document itself: issuer, 文号, date, period in force — from the document's metadata (DocMeta,
+the manifest or what the parser inferred), cited where the text states it, else to the title."""
+from __future__ import annotations
+
+import re
+
+from ..build import Builder
+from ..context import Context, doc_meta
+from .structure_cite import find_loose, in_text, span_citation
+
+# What each field is asked with (GENRE.md 'Metadata'); the order is the order of the answer.
+FIELDS = [
+    ("doc_number", "文号", re.compile(r"文号|字号|发文号|编号")),
+    ("issuer", "发文机关", re.compile(r"谁|哪个|哪家|什么(部门|单位|机关|机构)|发文(机关|单位|部门)|发布|印发|出台|制定")),
+    ("date", "成文日期", re.compile(r"什么时候|何时|哪天|(发|出|印发|发布)的?(哪一?年|几月)|日期|时间")),
+    ("period", "规划期/有效期", re.compile(r"有效|失效|过期|施行|执行期|规划期|到哪一?年|管到|适用到|期限|还能用")),
+]
+CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def five_year_period(title: str) -> str:
+    """十四五 → 2021—2025年: the n-th five-year plan starts in 1966 + 5(n-3) (from the 3rd plan on)."""
+    m = re.search(r"十([一二三四五六七八九])五", title)
+    if not m:
+        return ""
+    start = 1966 + 5 * (10 + CN_DIGITS[m.group(1)] - 3)
+    return f"{start}—{start + 4}年"
+
+
+def period(engine, meta) -> tuple[str, tuple | None]:
+    """(period, citation) from the text (规划期为2021—2025年, （2021-2025年）), the manifest's valid_until,
+    or the five-year plan named in the title."""
+    text = engine.doc_text(meta.doc_id)
+    m = re.search(r"(?:规划期|期限|实施期|有效期)[^。；]{0,8}?(20\d\d)\s*[-—~至到]+\s*(20\d\d)\s*年?", text)
+    if m:
+        return f"{m.group(1)}—{m.group(2)}年", span_citation(engine, meta.doc_id, m.start(), m.end())
+    until = getattr(meta, "valid_until", "") or ""
+    if until:
+        return f"有效期至{until}", None
+    return five_year_period(meta.title), None
+
+
+def chinese_date(value: str) -> str:
+    """2022-05-10 → 2022年5月10日, the way a document's 成文日期 is written (so it can be found and cited)."""
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", value.strip())
+    return f"{m.group(1)}年{int(m.group(2))}月{int(m.group(3))}日" if m else value
+
+
+def asked_fields(text: str) -> list[tuple[str, str]]:
+    out = [(key, label) for key, label, rx in FIELDS if rx.search(text)]
+    return out or [(k, l) for k, l, _ in FIELDS]
+
+
+def title_citation(engine, doc_id: str):
+    meta = doc_meta(engine, doc_id)
+    at = find_loose(engine.doc_text(doc_id), meta.title) if meta and meta.title else None
+    if at:
+        return span_citation(engine, doc_id, *at)
+    first = next((p for p in engine.passages if p.doc_id == doc_id), None)
+    return (first, (0, min(len(first.text), 40))) if first else None
+
+
+def target_docs(ctx: Context) -> list[str]:
+    if ctx.scope.docs or ctx.scope.explicit:
+        return ctx.doc_ids()
+    # No place named: the documents whose title shares a distinctive word with the question (实施方案, 规划)
+    ids = [d.doc_id for d in ctx.engine.documents
+           if any(w in ctx.text and w in d.title for w in ("实施方案", "规划", "条例", "办法", "通知", "意见", "试点"))]
+    return ids or [d.doc_id for d in ctx.engine.documents]
+
+
+def document_info(ctx: Context) -> Builder | None:
+    b = Builder(ctx.text, "document")
+    b.exact = True
+    fields = asked_fields(ctx.text)
+    stated = 0
+    docs = target_docs(ctx)
+    for doc_id in docs:
+        meta = doc_meta(ctx.engine, doc_id)
+        if meta is None:
+            continue
+        prefix = f"【{meta.region}】" if len(docs) > 1 and meta.region else ""
+        b.add("heading", f"{prefix}《{meta.title}》")
+        for key, label in fields:
+            if key == "period":
+                value, cited = period(ctx.engine, meta)
+            else:
+                value = getattr(meta, key, "") or ""
+                if key == "date":
+                    value = chinese_date(value)
+                cited = in_text(ctx.engine, doc_id, value)
+            if not value:
+                b.add("meta", f"  {label}：文件及收录信息均未载明")
+                continue
+            stated += 1
+            if cited is not None:
+                p, span = cited
+                b.add("meta", f"  {label}：{value} —— 原文：{p.text[span[0]:span[1]]}", p, span)
+            else:
+                # Not written in the text: from the document's record (manifest or inferred), cited to its title
+                cited = title_citation(ctx.engine, doc_id)
+                src = "据文件标题推算" if key == "period" else "据收录信息"
+                if cited:
+                    p, span = cited
+                    b.add("meta", f"  {label}：{value}（{src}） —— 原文：{p.text[span[0]:span[1]]}", p, span)
+                else:
+                    b.add("meta", f"  {label}：{value}（{src}）")
+    if not stated:
+        labels = "、".join(label for _, label in fields)
+        b.decline = f"现有政策文件中未找到这份文件的{labels}。"
+        b.type_score = None
+    return b

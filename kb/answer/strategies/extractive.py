@@ -1,0 +1,42 @@
+"""What a term means, what is done about something, anything else: the sentences that answer it,
+quoted; for measures, the body of the task the question is about, in document order."""
+from __future__ import annotations
+
+from ...types import Hit
+from ..build import Builder
+from ..context import Context, merge_hits
+from ..select import best_sentences, rank_tasks, task_sentences
+from .responsibility import heading_of
+
+
+def definition_hits(ctx: Context) -> list[Hit]:
+    """Retrieval plan of definitions: the passage that spells a quoted term out may share nothing else
+    with the question, so the term is searched on its own too."""
+    from ..select import QUOTED
+
+    hits = ctx.search()
+    for term in QUOTED.findall(ctx.text):
+        hits = merge_hits(hits, ctx.search(term, top_k=3))
+    return hits
+
+
+def sentences_answer(ctx: Context, qtype: str | None = None) -> Builder | None:
+    b = Builder(ctx.text, qtype or ctx.qtype)
+    pool = ctx.hits if ctx.qtype == "definition" else ctx.hits[:5]
+    chosen = best_sentences(ctx, pool, limit=3)
+    several = len({p.doc_id for p, _ in chosen}) > 1
+    for p, span in sorted(chosen, key=lambda x: (x[0].doc_id, x[0].start + x[1][0])):
+        b.quote("quote", f"【{p.region}】" if several and p.region else "", p, span)
+    return None if b.empty else b
+
+
+def measures(ctx: Context) -> Builder | None:
+    ranked = rank_tasks(ctx, ctx.hits[:5])
+    if not ranked:
+        return None
+    p = ranked[0][1].passage
+    b = Builder(ctx.text, ctx.qtype)
+    b.add("heading", f"《{p.title}》{heading_of(p)}：")
+    for x, span in task_sentences(ctx, p):
+        b.quote("quote", "", x, span)
+    return None if b.empty else b

@@ -1,0 +1,150 @@
+"""How much: the figures that answer the question, each quoted with its deadline. A figure must be of
+the kind asked (unit, base) and about the question's subject; the part of a question that asks for a
+second figure (「…多少？…又要多少？」) gets its own."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from ...evidence import content_terms, coverage
+from ...query import Query
+from ...search import _jieba
+from ...types import Target
+from .. import cues
+from ..build import Builder
+from ..context import Context, doc_region, passage_at
+from ..select import doc_span
+
+# A figure below this coverage of the question is not the asked one. Gold: unanswerable ≤0.15,
+# answerable ≥0.61; everyday wording (held-out set) gives answerable ones 0.2–0.35.
+MIN_TARGET_COVERAGE = 0.20
+
+
+def asks_figure(text: str) -> bool:
+    return bool(cues.rx("asks_figure").search(text))
+
+
+def asked_units(question: str) -> tuple[str, ...] | None:
+    for rx, units in cues.unit_asked():
+        if rx.search(question):
+            return units
+    if cues.rx("money").search(question) and re.search(r"多少|几|标准", question):
+        return ("元", "万元")
+    return None
+
+
+def target_fits(t: Target, question: str) -> bool:
+    """The figure is of the kind asked: same unit when one is asked, same base (每千/每万/每个…)."""
+    units = asked_units(question)
+    if units and t.unit not in units:
+        return False
+    for m in cues.rx("per_base").finditer(question):
+        base = m.group(1)
+        sent = t.sentence.replace("名", "") if base != "名" else t.sentence
+        if not re.search(f"每{base}", sent):
+            return False
+    return True
+
+
+def rank_targets(ctx: Context, groups, hits, docs: list[str]) -> list[tuple[float, Target]]:
+    near = {(h.passage.doc_id, h.passage.task_id) for h in hits}
+    base_word = cues.rx("base_word")
+    groups = [g for g in groups if not base_word.match(g[0])] or groups
+    out = []
+    for t in ctx.engine.targets:
+        if docs and t.doc_id not in docs:
+            continue
+        # The words before a figure say what it counts: of two figures in one sentence, the one whose
+        # own indicator matches the question ranks first.
+        cov = coverage(groups, t.indicator + t.sentence, ctx.voc) + 0.2 * coverage(groups, t.indicator, ctx.voc)
+        p = passage_at(ctx.engine, t.doc_id, t.start)
+        if p is None:
+            continue  # not in any passage (nothing to cite)
+        bonus = 0.1 if (p.doc_id, p.task_id) in near else 0.0
+        bonus += 0.05 if t.deadline else 0.0  # a stated goal rather than a rule of thumb
+        out.append((cov + bonus, t))
+    out.sort(key=lambda x: -x[0])
+    return out
+
+
+@lru_cache(maxsize=4096)
+def is_subject_term(word: str) -> bool:
+    """A domain term (user dictionary) or a longer noun: what a figure is about (网格员, 家庭医生), as
+    opposed to what is asked of it (补贴, 计划)."""
+    import jieba.posseg as pseg
+
+    _jieba()  # the user dictionary is loaded
+    toks = list(pseg.cut(word))
+    return len(toks) == 1 and (toks[0].flag == "x" or (toks[0].flag.startswith("n") and len(word) >= 3))
+
+
+def subject_missing(ctx: Context, t: Target, groups, docs: list[str]) -> list[str]:
+    """Subject terms of the question that the documents use but the figure's passage does not: a figure
+    about something else (残疾人联络员 200元 for a question on 网格员)."""
+    p = passage_at(ctx.engine, t.doc_id, t.start)
+    text = (p.text if p else "") + t.indicator
+    out = []
+    for g in groups:
+        if is_subject_term(g[0]) and not any(w in text for w in g) and \
+                any(any(w in ctx.engine.doc_text(d) for w in g) for d in docs or [t.doc_id]):
+            out.append(g[0])
+    return out
+
+
+def fitting_targets(ctx: Context, text: str, groups, hits, docs) -> list[tuple[float, Target]]:
+    """Figures of the asked kind and subject, best first (the type evidence of a figure answer)."""
+    return [(sc, t) for sc, t in rank_targets(ctx, groups, hits, docs)
+            if target_fits(t, text) and not subject_missing(ctx, t, groups, docs)]
+
+
+def table_line(t: Target) -> str:
+    """A table row as a statement: the cells are quoted as written (a flattened row spans lines)."""
+    raw = t.sentence.split()[-1]
+    unit = f"（{t.unit}）" if t.unit and not raw.endswith(t.unit) else ""
+    when = f"{t.deadline}目标值" if t.deadline else "目标值"
+    return f"{t.indicator}，{when}{unit}：{raw}"
+
+
+def add_figure(ctx: Context, b: Builder, t: Target, same: list[Target], prefix: str = "") -> None:
+    found = doc_span(ctx.engine, t.doc_id, t.start, t.end)
+    if found is None:
+        return
+    p, span = found
+    quote = p.text[span[0]:span[1]]
+    if t.source == "table":
+        # the row is quoted as its cells; the highlight is the row itself
+        b.add("figure", prefix + table_line(t), p, span)
+        return
+    figures = "、".join(x.value for x in same)
+    deadline = f"（{t.deadline}）" if t.deadline and t.deadline in quote else ""
+    b.quote("figure", f"{prefix}{t.indicator}：{figures}{deadline} —— 原文：", p, span)
+
+
+def figures(ctx: Context) -> Builder | None:
+    docs = ctx.doc_ids()
+    parts = [x for x in re.split(r"[？?；;]", ctx.text) if x.strip() and asks_figure(x)]
+    asks = [(ctx.text, ctx.groups)] if len(parts) < 2 else \
+        [(x, content_terms(Query(text=x, qtype="target", regions=ctx.query.regions), ctx.voc)) for x in parts]
+    chosen: list[Target] = []
+    best_score = 0.0
+    for text, g in asks:
+        ranked = fitting_targets(ctx, text, g, ctx.hits, docs)
+        if not ranked or ranked[0][0] < MIN_TARGET_COVERAGE:
+            continue
+        best = ranked[0][0]
+        best_score = max(best_score, best)
+        chosen += [t for sc, t in ranked if sc >= best - 0.12 and t not in chosen][:4]
+    if not chosen:
+        return None
+    b = Builder(ctx.text, "target")
+    b.type_score = min(1.0, best_score)
+    seen = set()
+    several = len({t.doc_id for t in chosen}) > 1
+    for t in sorted(chosen, key=lambda t: (t.doc_id, t.start)):
+        if (t.doc_id, t.start) in seen:
+            continue
+        seen.add((t.doc_id, t.start))
+        same = [x for x in chosen if x.doc_id == t.doc_id and x.start == t.start]
+        region = doc_region(ctx.engine, t.doc_id)
+        add_figure(ctx, b, t, same, prefix=f"【{region}】" if several and region else "")
+    return None if b.empty else b

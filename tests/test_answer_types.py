@@ -1,0 +1,132 @@
+"""The question types added with the answer pipeline (issue 8), on the real corpus with the real engine:
+what a unit is responsible for, what is due by a date, the document itself, several questions in one,
+two named documents, and how-to questions the documents do not cover."""
+import re
+
+import pytest
+
+from kb.answer import answer
+from kb.answer.registry import REGISTRY, classify
+from kb.answer.context import make_context
+from kb.cli import answer_json
+
+from test_answer import check_citations
+
+
+def test_every_registered_type_has_a_plan_strategies_and_a_followup_form():
+    for entry in REGISTRY:
+        assert entry.strategies and callable(entry.plan)
+        assert entry.followup or entry.name == "comparison"
+
+
+@pytest.mark.parametrize("question, qtype", [
+    ("珠海市民政局要负责哪些任务？", "unit"),
+    ("哪些任务要在2022年底前完成？", "deadline"),
+    ("衡水规划的文号是什么？", "document"),
+    ("老年人助餐服务由哪些部门负责？", "responsibility"),
+    ("民政部门负责哪些任务？", "responsibility"),  # no unit the documents name: not a unit question
+])
+def test_registry_classifies(engine, question, qtype):
+    ctx = make_context(engine, question)
+    got = classify(ctx).name
+    if question.startswith("民政部门"):
+        assert got != "unit"
+    else:
+        assert got == qtype
+
+
+def test_unit_tasks_lead_apart_from_the_rest_with_the_clause_cited(engine):
+    ans = answer(engine, "仙游县司法局负责哪些工作？")
+    assert ans.qtype == "unit" and not ans.abstained
+    assert {c.passage.doc_id for c in ans.citations} == {"putian-county-plan"}
+    lead = [x for x in ans.text.splitlines() if "牵头｜" in x]
+    assert len(lead) == 1 and "完善城乡社区法律服务" in lead[0]  # 「县司法局牵头负责」
+    assert "加强特殊人群服务管理" in ans.text  # a shared task, listed apart from the lead one
+    for c in ans.citations:  # every cited clause names the unit
+        assert any("司法局" in c.passage.text[a:e] for a, e in c.highlights)
+    assert {r["role"] for r in ans.table} <= {"牵头", "配合/责任单位"}
+    check_citations(engine, ans)
+
+
+def test_unit_per_document(engine):
+    ans = answer(engine, "市民政局要负责哪些任务？")
+    docs = {r["doc_id"] for r in ans.table}
+    assert {"zhuhai-plan", "xiamen-pilot-plan", "hengshui-plan"} <= docs
+    assert all(line.lstrip().startswith("【") for line in ans.text.splitlines() if "[" in line)
+
+
+def test_deadline_lists_what_is_due_by_the_date(engine):
+    ans = answer(engine, "哪些任务要在2022年底前完成？")
+    assert ans.qtype == "deadline" and not ans.abstained
+    assert "新时代文明实践所" in ans.text and "社会工作服务站" in ans.text
+    assert "2025年" not in "".join(r["deadline"] for r in ans.table)  # nothing due later
+    docs = {c.passage.doc_id for c in ans.citations}
+    assert {"hengshui-plan", "zhuhai-plan"} <= docs
+    check_citations(engine, ans)
+
+
+def test_document_number_is_cited_where_the_text_states_it(engine):
+    ans = answer(engine, "衡水规划的文号是什么？")
+    assert ans.qtype == "document" and not ans.abstained
+    assert "衡政办字〔2022〕28号" in ans.text
+    c = ans.citations[0]
+    assert c.passage.doc_id == "hengshui-plan"
+    assert any(c.passage.text[a:e] == "衡政办字〔2022〕28号" for a, e in c.highlights)
+    check_citations(engine, ans)
+
+
+def test_document_date_and_issuer(engine):
+    ans = answer(engine, "衡水那个社区服务规划是什么时候发的？")
+    assert "2022年5月10日" in ans.text
+    ans = answer(engine, "衡水和珠海的规划分别是哪个部门印发的？")
+    assert "衡水市人民政府办公室" in ans.text and "珠海市民政局" in ans.text
+    assert ans.text.count("【") >= 2  # two documents: each named by its region
+
+
+def test_document_field_no_document_states_is_declined(engine):
+    ans = answer(engine, "浙江规划的文号是什么？")
+    assert ans.abstained and ans.text.startswith("现有政策文件中未找到")
+
+
+def test_multipart_question_answers_each_part(engine):
+    ans = answer(engine, "珠海老旧小区改造由哪些部门负责？到2025年要改造多少个？")
+    assert ans.qtype == "multipart" and not ans.abstained
+    assert "（1）" in ans.text and "（2）" in ans.text
+    part1, part2 = ans.text.split("（2）")
+    assert "市住房城乡建设局" in part1 and "229个" in part2
+    assert re.search(r"\[\d+\]", part2)  # the second part is cited too
+    check_citations(engine, ans)
+
+
+def test_crossdoc_question_is_answered_per_document(engine):
+    ans = answer(engine, "珠海和厦门的社区养老服务分别由哪些部门负责？")
+    rows = {r["doc_id"]: r for r in ans.table}
+    assert set(rows) == {"zhuhai-plan", "xiamen-pilot-plan"}
+    assert "市卫生健康局" in rows["zhuhai-plan"]["figure"] and "市卫健委" in rows["xiamen-pilot-plan"]["figure"]
+    assert all(line.startswith("【") for line in ans.text.splitlines() if "[" in line)
+    check_citations(engine, ans)
+
+
+def test_comparison_names_the_documents_that_do_not_state_it(engine):
+    ans = answer(engine, "各地的婴幼儿托位数目标分别是多少？")
+    stated = {r["doc_id"] for r in ans.table}
+    assert {"zhuhai-plan", "putian-county-plan", "zhejiang-plan"} <= stated
+    missing = [d.doc_id for d in engine.documents if d.doc_id not in stated]
+    if missing:
+        assert "未载明" in ans.text
+
+
+@pytest.mark.parametrize("question", ["社区医院挂号怎么预约？", "医保卡丢了怎么补办？", "身份证过期了去哪里换？"])
+def test_out_of_scope_howto_is_declined_with_related_passages(engine, question):
+    ans = answer(engine, question)
+    assert ans.abstained and ans.text.startswith("现有政策文件中未找到")
+    assert ans.citations == [] and ans.related
+    assert ans.gate  # the gate's signals are kept with the answer
+
+
+def test_ask_json_keeps_its_keys_and_adds_statements(engine):
+    ans = answer(engine, "衡水规划的文号是什么？")
+    out = answer_json("x", "衡水规划的文号是什么？", ans)
+    assert {"id", "question", "answer", "abstained", "type", "citations", "table", "related"} <= set(out)
+    assert set(out["citations"][0]) >= {"n", "doc_id", "title", "section", "text", "start", "end"}
+    assert out["statements"] and out["statements"][-1]["n"] == 1
