@@ -85,7 +85,7 @@ class Engine:
     def _use(self, data: index_mod.IndexData) -> None:
         self.data = data
         self._docs = {d.meta.doc_id: d for d in data.docs}
-        self.searcher = Searcher(data.passages, data.bm25, data.dense, self.embedder,
+        self.searcher = Searcher(data.passages, data.store, self.embedder,
                                  self.settings.bm25_weight, self.settings.dense_weight, self.settings.rrf_k)
         self._targets = None  # derived from the index; computed on first use
         self._tasks = None
@@ -181,7 +181,9 @@ class Engine:
         return {"documents": len(self.data.docs), "passages": len(self.data.passages), "model": m.get("model_id"),
                 "dim": m.get("dim"), "index_bytes": size, "index_folder": str(folder), "built_at": m.get("built_at"),
                 "chunk_size": m["shape"]["chunk_size"], "chunk_overlap": m["shape"]["chunk_overlap"],
-                "faiss_index": m["shape"]["faiss_index"], "warnings": self.data.warnings}
+                "faiss_index": m["shape"]["faiss_index"], "store": self.data.store.name,
+                "store_info": self.data.store.describe(),
+                "warnings": self.data.warnings}
 
     # ------------------------------------------------------------ querying
 

@@ -1,7 +1,8 @@
 """Build, save (atomically), load and check the staleness of the index in `index/`.
 
 Layout: each build writes a fresh folder `index/build-<time>-<pid>/` (manifest, documents,
-passages, FAISS vectors, BM25) and only then points `index/CURRENT` at it (temp file + rename).
+passages, and the store's part: FAISS vectors and BM25 files for the embedded store, a synced
+collection for Milvus, see kb/store/) and only then points `index/CURRENT` at it (temp file + rename).
 A crash mid-build leaves a folder nothing points to, so a half-written index is never loaded.
 Unchanged passages are not re-embedded: the embedder caches vectors by text hash and model id.
 """
@@ -25,8 +26,8 @@ from .chunking import chunk_document
 from .clean import clean_text, infer_title
 from .errors import IndexCorrupt, KBError
 from .ingest import MANIFEST, corpus_files, fill_metadata, load_corpus
-from .search import Bm25Index, DenseIndex
 from .settings import Settings
+from .store import Store, make_store
 from .structure import parse_document as parse_structure
 from .types import DocMeta, Document, Passage, Responsibility, Section
 
@@ -77,9 +78,17 @@ class IndexData:
     manifest: dict
     docs: list[ParsedDoc]
     passages: list[Passage]
-    bm25: Bm25Index
-    dense: DenseIndex
+    store: Store
     warnings: list[str] = field(default_factory=list)
+
+    # the embedded store's indexes (None with another store), as before the store package existed
+    @property
+    def dense(self):
+        return getattr(self.store, "dense", None)
+
+    @property
+    def bm25(self):
+        return getattr(self.store, "bm25", None)
 
 
 # ---------------------------------------------------------------- staleness
@@ -104,7 +113,8 @@ def corpus_state(settings: Settings) -> dict[str, str]:
 # their fingerprint is part of the index's shape and a change marks the index stale. Rebuilding re-embeds
 # only passages whose text changed (embedding cache).
 PARSER_SOURCES = ("ingest.py", "clean.py", "metadata.py", "structure.py", "responsibility.py", "tables.py",
-                  "tasks.py", "targets.py", "chunking.py", "genre.py", "lexicon.py", "data/*.toml")
+                  "tasks.py", "targets.py", "chunking.py", "genre.py", "lexicon.py", "search.py", "store/*.py",
+                  "data/*.toml")
 
 
 def parser_fingerprint(here: Path | None = None) -> str:
@@ -120,7 +130,7 @@ def shape(settings: Settings) -> dict:
     from .embedding import model_id_for  # the model id also names the conversion version of the default
 
     return {"format_version": FORMAT_VERSION, "parser": parser_fingerprint(),
-            "model_id": model_id_for(settings.embed_model), **settings.index_shape()}
+            "model_id": model_id_for(settings.embed_model, settings.embed_quant), **settings.index_shape()}
 
 
 def current_folder(settings: Settings) -> Path | None:
@@ -157,7 +167,10 @@ def staleness(settings: Settings) -> str | None:
         parts = [f"{label}: {', '.join(names)}" for label, names in
                  (("added", added), ("removed", removed), ("changed", changed)) if names]
         return "corpus changed (" + "; ".join(parts) + ")"
-    return None
+    try:
+        return make_store(settings).check(manifest)
+    except Exception as exc:  # the store cannot be reached or read: rebuilding is the way to find out more
+        return f"the {settings.store} store cannot be checked ({type(exc).__name__}: {exc})"
 
 
 # ---------------------------------------------------------------- build / save / load
@@ -184,6 +197,8 @@ def _write_json(path: Path, data) -> None:
 def build(settings: Settings, embedder, progress=None) -> IndexData:
     """Read corpus/, parse, chunk, embed, index; save to a new folder and switch CURRENT to it."""
     report = progress or (lambda frac, desc: None)
+    store = make_store(settings)
+    store.prepare()
     report(0.0, "读取文档")
     documents, warnings = load_corpus(settings.corpus_dir)
     state = corpus_state(settings)
@@ -200,19 +215,15 @@ def build(settings: Settings, embedder, progress=None) -> IndexData:
         progress=lambda done, total: report(0.1 + 0.75 * done / total, f"向量化 {done}/{total} 个新段落"),
     ), dtype=np.float32)
     report(0.85, "建立索引")
-    dense = DenseIndex.build(vectors, settings.faiss_index)
-    bm25 = Bm25Index.build(texts)
-
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=f"build-{time.strftime('%Y%m%d-%H%M%S')}-", dir=settings.index_dir))
     _write_json(folder / "documents.json", [d.to_dict() for d in docs])
     _write_json(folder / "passages.json", [p.to_dict() for p in passages])
-    dense.save(folder / "dense.faiss")
-    bm25.save(folder / "bm25")
+    store_info = store.build(folder, passages, texts, vectors)
     manifest = {
         "shape": shape(settings), "files": state, "model_id": embedder.model_id, "dim": int(vectors.shape[1]),
         "documents": len(docs), "passages": len(passages), "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
-        "warnings": warnings,
+        "warnings": warnings, "store": store_info,
     }
     _write_json(folder / "manifest.json", manifest)  # written last: its presence marks a complete build
     pointer_tmp = settings.index_dir / (CURRENT + f".{os.getpid()}.tmp")
@@ -220,7 +231,7 @@ def build(settings: Settings, embedder, progress=None) -> IndexData:
     os.replace(pointer_tmp, settings.index_dir / CURRENT)
     _remove_old_builds(settings.index_dir, keep=folder.name)
     report(1.0, "完成")
-    return IndexData(folder, manifest, docs, passages, bm25, dense, warnings)
+    return IndexData(folder, manifest, docs, passages, store, warnings)
 
 
 def _remove_old_builds(index_dir: Path, keep: str) -> None:
@@ -250,14 +261,6 @@ def load(settings: Settings) -> IndexData:
         passages = [Passage.from_dict(p) for p in read_json("passages.json")]
     except (KeyError, TypeError) as exc:
         raise IndexCorrupt(folder / "passages.json", f"unexpected content: {exc}") from exc
-    try:
-        dense = DenseIndex.load(folder / "dense.faiss")
-    except Exception as exc:  # faiss raises RuntimeError with its C++ message
-        raise IndexCorrupt(folder / "dense.faiss", str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__) from exc
-    try:
-        bm25 = Bm25Index.load(folder / "bm25")
-    except Exception as exc:
-        raise IndexCorrupt(folder / "bm25", f"{type(exc).__name__}: {exc}") from exc
-    if dense.index.ntotal != len(passages) or bm25.model.scores["num_docs"] != len(passages):
-        raise IndexCorrupt(folder, "vector, BM25 and passage counts disagree")
-    return IndexData(folder, manifest, docs, passages, bm25, dense, manifest.get("warnings", []))
+    store = make_store(settings)
+    store.load(folder, passages, manifest)
+    return IndexData(folder, manifest, docs, passages, store, manifest.get("warnings", []))

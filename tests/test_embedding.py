@@ -189,3 +189,28 @@ def test_unavailable_model_fails_with_fallback_hint(tmp_path):
     with pytest.raises(E.EmbeddingError, match=expected) as info:
         E.load_embedder(settings)
     assert DEFAULT_MODEL in str(info.value)
+
+
+def test_int8_encoder_is_close_to_fp32_and_cached_apart(converted, tmp_path):
+    """KB_EMBED_QUANT=int8: Linear layers quantized (the FFN output projections kept fp32), vectors close
+    to fp32 and ranking alike, under a model id (and so an embedding cache) of their own."""
+    import torch
+
+    cache, _ = converted
+    s32 = Settings.load(model_cache_dir=cache, index_dir=tmp_path / "index")
+    fp32, int8 = E.load_embedder(s32), E.load_embedder(s32.replace(embed_quant="int8"))
+    assert int8 is not fp32 and int8.model_id == fp32.model_id + "+int8"
+    from torch.ao.nn.quantized.dynamic import Linear as QLinear
+
+    layer = {name.split("encoder.layer.0.", 1)[1]: m for name, m in int8.model.named_modules() if "encoder.layer.0." in name}
+    for name in ("attention.self.query", "attention.self.key", "attention.output.dense", "intermediate.dense"):
+        assert isinstance(layer[name], QLinear), name
+    assert type(layer["output.dense"]) is torch.nn.Linear
+    texts = [RELEVANT, IRRELEVANT, *OTHER_TEXTS]
+    a, b = fp32.encode_documents(texts, show_progress=False), int8.encode_documents(texts, show_progress=False)
+    assert np.min(np.sum(a * b, axis=1)) > 0.99
+    q = int8.encode_queries([QUERY])[0]
+    assert float(q @ b[0]) > float(q @ b[1]) + 0.02
+    assert (tmp_path / "index" / "embed_cache" / E.model_slug(int8.model_id)).is_dir()
+    with pytest.raises(E.EmbeddingError, match="int8"):
+        E.load_embedder(s32.replace(embed_quant="int4"))
