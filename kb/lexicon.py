@@ -269,14 +269,20 @@ _REGISTERED: set[str] = set()
 
 
 def register_terms(terms: Iterable[str]) -> None:
-    """Make the terms one word for BM25's tokenizer (index and queries alike), once each."""
-    from .search import _bm25_jieba
+    """Make exactly these terms extra words of BM25's tokenizer (index and queries alike): the terms of
+    the index most recently built or loaded in this process. Terms of an earlier index are taken out
+    again, so two indexes of different corpora in one process (an upload, tests) cut the same text the
+    same way as when each was built."""
+    from .search import _bm25_jieba, user_words
 
     jb = _bm25_jieba()
-    for t in terms:
-        if t not in _REGISTERED:
-            jb.add_word(t)
-            _REGISTERED.add(t)
+    new = set(terms) - user_words()  # user-dictionary words are always words; never add or remove them
+    for t in _REGISTERED - new:
+        jb.del_word(t)  # frequency 0: jieba's DAG no longer offers it
+    for t in new - _REGISTERED:
+        jb.add_word(t)
+    _REGISTERED.clear()
+    _REGISTERED.update(new)
 
 
 def save_terms(terms: list[tuple[str, int]], path: Path) -> None:

@@ -45,6 +45,13 @@ def _bm25_jieba():
 
 
 @lru_cache(maxsize=1)
+def user_words() -> frozenset[str]:
+    """The words of kb/data/userdict.txt (one per line, optionally with frequency and tag)."""
+    lines = (DATA / "userdict.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(ln.split()[0] for ln in lines if ln.strip() and not ln.startswith("#"))
+
+
+@lru_cache(maxsize=1)
 def stopwords() -> frozenset[str]:
     return frozenset(w.strip() for w in (DATA / "stopwords.txt").read_text(encoding="utf-8").split() if w.strip())
 
