@@ -193,6 +193,18 @@ HTML_BLOCKS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5",
                "article", "dd", "dt", "dl", "blockquote", "pre", "hr", "center", "form", "aside", "main", "body"}
 
 
+def _fill_spanned(cells: list[str], pending: dict, col: int) -> int:
+    """Repeat the cells of rows above whose rowspan still covers this row from column col on; returns
+    the next free column."""
+    while col in pending:
+        text, left = pending.pop(col)
+        cells.append(text)
+        if left > 1:
+            pending[col] = (text, left - 1)
+        col += 1
+    return col
+
+
 def _html_table_rows(table) -> list[str]:
     """An HTML table as `| cell |` lines; rowspan cells repeat on the rows they span, colspan ones show once."""
     rows, pending = [], {}  # pending: column -> (text, rows left)
@@ -201,12 +213,7 @@ def _html_table_rows(table) -> list[str]:
             continue
         cells, col = [], 0
         for td in tr.find_all(["td", "th"], recursive=False):
-            while col in pending:
-                text, left = pending.pop(col)
-                cells.append(text)
-                if left > 1:
-                    pending[col] = (text, left - 1)
-                col += 1
+            col = _fill_spanned(cells, pending, col)
             text = " ".join(td.get_text(" ").split())
             try:
                 span_r, span_c = int(td.get("rowspan", 1)), int(td.get("colspan", 1))
@@ -217,12 +224,7 @@ def _html_table_rows(table) -> list[str]:
                 for c in range(col, col + max(span_c, 1)):
                     pending[c] = (text, span_r - 1) if c == col else ("\0", span_r - 1)
             col += max(span_c, 1)
-        while col in pending:
-            text, left = pending.pop(col)
-            cells.append(text)
-            if left > 1:
-                pending[col] = (text, left - 1)
-            col += 1
+        _fill_spanned(cells, pending, col)
         cells = [c for c in cells if c != "\0"]
         if any(cells):
             rows.append(table_row(cells))

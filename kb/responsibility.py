@@ -198,7 +198,7 @@ def _label_clause(text: str, s: int, stop: int, first_is_lead: bool) -> Responsi
             parts = _top_level_split(value, re.compile(r"[；;，,]"))
             dated = [p for p in parts if p.strip() and _is_deadline(p.strip())]
             if dated and len(dated) < len(parts):
-                deadline = deadline or _deadline_in(dated[0])
+                deadline = deadline or deadline_in(dated[0])
                 value = "、".join(p for p in parts if p not in dated)
         if role == "deadline":
             deadline = deadline or value
@@ -221,7 +221,8 @@ def _label_clause(text: str, s: int, stop: int, first_is_lead: bool) -> Responsi
     return Responsibility(text=body, lead=lead, partners=partners, start=s, end=stop, deadline=deadline, source="label")
 
 
-def _deadline_in(s: str) -> str:
+def deadline_in(s: str) -> str:
+    """The first deadline the genre table finds in s (完成时限, …底前, 每年, 持续推进), or ""."""
     for rx in genre().deadlines:
         m = rx.search(s)
         if m:
@@ -231,7 +232,7 @@ def _deadline_in(s: str) -> str:
 
 def _is_deadline(part: str) -> bool:
     """A clause part that is a time, not units: 「2025年底前完成」, 「每年开展」, 「持续推进」."""
-    d = _deadline_in("，" + part)
+    d = deadline_in("，" + part)
     return bool(d) and part.startswith(d) and not is_unit(part)
 
 

@@ -10,7 +10,7 @@ import re
 import unicodedata
 
 from .genre import genre
-from .responsibility import blanket_clauses
+from .responsibility import blanket_clauses, deadline_in
 from .types import Responsibility, Section, Task
 
 HEADING_WORDS = 20  # an unheaded task paragraph is named by its first words
@@ -33,13 +33,7 @@ def _own_end(node: Section) -> int:
 
 
 def deadline_of(text: str, clause_deadline: str = "") -> str:
-    if clause_deadline:
-        return clause_deadline.strip()
-    for rx in genre().deadlines:
-        m = rx.search(text)
-        if m:
-            return m.group(0)
-    return ""
+    return clause_deadline.strip() if clause_deadline else deadline_in(text)
 
 
 def _first_words(text: str) -> str:
