@@ -13,8 +13,17 @@ FIELDS = [
     ("doc_number", "文号", re.compile(r"文号|字号|发文号|编号")),
     ("issuer", "发文机关", re.compile(r"谁|哪个|哪家|什么(部门|单位|机关|机构)|发文(机关|单位|部门)|发布|印发|出台|制定")),
     ("date", "成文日期", re.compile(r"什么时候|何时|哪天|(发|出|印发|发布)的?(哪一?年|几月)|日期|时间")),
-    ("period", "规划期/有效期", re.compile(r"有效|失效|过期|施行|执行期|规划期|到哪一?年|管到|适用到|期限|还能用")),
+    ("period", "规划期/有效期", re.compile(r"有效|失效|过期|施行|执行期|规划期|到哪一?年|管到|适用到|期限|还能用|管用")),
+    ("basis", "制定依据", re.compile(r"依据|根据|按照哪|上级(文件|精神|规划)|哪(份|个)(上级)?文件(制定|出台|编制)|为什么(制定|出台)|背景")),
+    ("recipients", "主送机关", re.compile(r"主送|发给(了)?(哪些|谁)|下发(给|到)(哪|谁)|发到(哪|谁)|送(给|达)(哪些|谁)")),
 ]
+# Fields read from the text only (GENRE.md 'Metadata': 主送机关 is the line of addressees ending in a colon
+# after the 文号; the basis is the 依据/根据 … 制定本规划 sentence of the preamble). Not asked unless named.
+TEXT_ONLY = {"basis", "recipients"}
+BASIS = re.compile(r"(?:依据|根据|按照|为贯彻落实)(?P<what>[^。]{4,160}?)(?:等?相关部署要求|文件精神|精神|要求|部署)?"
+                   r"[^。]{0,20}?(?:制定|编制|制订)(?:了)?本(?:规划|方案|实施方案|办法|意见|细则|条例|计划)")
+RECIPIENTS = re.compile(r"(?:^|\n|号)\s*(?P<who>(?:各[^\n:：。]{1,30}|[^\n:：。]{2,20}(?:政府|委员会|管委会|部门|单位))"
+                        r"(?:[,，、][^\n:：。]{2,30}){0,6})\s*[:：]")
 CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 
 
@@ -31,9 +40,13 @@ def period(engine, meta) -> tuple[str, tuple | None]:
     """(period, citation) from the text (规划期为2021—2025年, （2021-2025年）), the manifest's valid_until,
     or the five-year plan named in the title."""
     text = engine.doc_text(meta.doc_id)
-    m = re.search(r"(?:规划期|期限|实施期|有效期)[^。；]{0,8}?(20\d\d)\s*[-—~至到]+\s*(20\d\d)\s*年?", text)
+    m = re.search(r"(?:规划期|期限|实施期|有效期)[^。；]{0,8}?(20\d\d)\s*年?\s*[-—~至到]+\s*(20\d\d)\s*年?", text)
     if m:
         return f"{m.group(1)}—{m.group(2)}年", span_citation(engine, meta.doc_id, m.start(), m.end())
+    m = re.search(r"自[^。；]{0,12}之日起(?:施行|实施|执行)(?:[,，；][^。；]{0,6}有效期(?:至|到)[^。；,，]{4,16})?|"
+                  r"有效期(?:至|到)[^。；,，]{4,16}", text)
+    if m:
+        return m.group(0), span_citation(engine, meta.doc_id, m.start(), m.end())
     until = getattr(meta, "valid_until", "") or ""
     if until:
         return f"有效期至{until}", None
@@ -48,7 +61,26 @@ def chinese_date(value: str) -> str:
 
 def asked_fields(text: str) -> list[tuple[str, str]]:
     out = [(key, label) for key, label, rx in FIELDS if rx.search(text)]
-    return out or [(k, l) for k, l, _ in FIELDS]
+    if any(k in TEXT_ONLY for k, _ in out):
+        # 「依据哪份文件、经谁同意」: the 谁 belongs to the basis, not to the issuer
+        out = [(k, l) for k, l in out if k in TEXT_ONLY or k == "doc_number"]
+    return out or [(k, l) for k, l, _ in FIELDS if k not in TEXT_ONLY]
+
+
+def text_field(engine, doc_id: str, key: str) -> tuple[str, tuple | None]:
+    """A field only the text states: its value and citation."""
+    text = engine.doc_text(doc_id)
+    rx = BASIS if key == "basis" else RECIPIENTS
+    m = rx.search(text[:6000] if key == "recipients" else text)
+    if not m:
+        return "", None
+    group = "what" if key == "basis" else "who"
+    a, e = (m.start(), m.end()) if key == "basis" else m.span(group)
+    value = m.group(group).strip(" ,，")
+    titles = re.findall(r"《[^》]{2,60}》", value)
+    if key == "basis" and titles:
+        value = "".join(titles)
+    return value, span_citation(engine, doc_id, a, e)
 
 
 def title_citation(engine, doc_id: str):
@@ -84,6 +116,8 @@ def document_info(ctx: Context) -> Builder | None:
         for key, label in fields:
             if key == "period":
                 value, cited = period(ctx.engine, meta)
+            elif key in TEXT_ONLY:
+                value, cited = text_field(ctx.engine, doc_id, key)
             else:
                 value = getattr(meta, key, "") or ""
                 if key == "date":

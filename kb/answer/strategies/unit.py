@@ -6,6 +6,7 @@ import re
 
 from ..build import Builder
 from ..context import Context, doc_title, known_regions
+from ..select import dense_scores, task_sentences
 from .structure_cite import clause_citation
 
 # Level words in front of a unit name: 市民政局 and 县民政局 are each document's 民政局.
@@ -49,6 +50,17 @@ def says_lead(engine, task: dict) -> bool:
                           lambda: bool(FIRST_IS_LEAD.search(engine.doc_text(task["doc_id"]))))
 
 
+def key_sentence(ctx: Context, p):
+    """The sentence of a task that says most of what the unit does there: the task's sentence closest in
+    meaning to the question (a heading alone, 「12.发展城乡社区志愿服务和公益事业」, does not say what the
+    unit must do)."""
+    cands = task_sentences(ctx, p) if p.task_id else []
+    if not cands:
+        return None
+    best = int(dense_scores(ctx, cands).argmax())
+    return cands[best]
+
+
 def detect(ctx: Context) -> bool:
     return asked_unit(ctx) is not None
 
@@ -83,9 +95,13 @@ def unit_tasks(ctx: Context) -> Builder | None:
                 p, span = cited
                 heading = t.get("heading") or t.get("section", "")
                 b.quote("task", f"  【{region}】{role}｜{heading} —— ", p, span)
+                n = b.statements[-1].n
+                point = key_sentence(ctx, p)
+                if point is not None:
+                    b.quote("measure", "      要点：", *point)
                 b.table.append({"doc_id": doc_id, "title": title, "region": region, "section": t.get("section", ""),
                                 "role": role, "lead": t.get("lead") or [], "partners": t.get("partners") or [],
-                                "n": b.statements[-1].n})
+                                "n": n})
                 found += 1
             if len(group) > MAX_TASKS_PER_ROLE:
                 b.add("note", f"  …另有{len(group) - MAX_TASKS_PER_ROLE}项（{role}），完整列表见「责任分工」页。")
