@@ -24,6 +24,7 @@ import numpy as np
 
 from .chunking import chunk_document
 from .clean import clean_text, infer_title
+from .evidence import sentence_spans
 from .errors import IndexCorrupt, KBError
 from .ingest import MANIFEST, corpus_files, fill_metadata, load_corpus
 from .settings import Settings
@@ -214,7 +215,13 @@ def build(settings: Settings, embedder, progress=None) -> IndexData:
         texts, show_progress=True,
         progress=lambda done, total: report(0.1 + 0.75 * done / total, f"向量化 {done}/{total} 个新段落"),
     ), dtype=np.float32)
-    report(0.85, "建立索引")
+    # The answer layer scores and quotes sentences; their vectors go into the same embedding cache now,
+    # so the first questions after a build do not pay for encoding them.
+    sents = sorted({p.text[a:e] for p in passages for a, e in sentence_spans(p.text)})
+    embedder.encode_documents(
+        sents, show_progress=True,
+        progress=lambda done, total: report(0.85 + 0.1 * done / total, f"向量化 {done}/{total} 个新证据句"))
+    report(0.95, "建立索引")
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix=f"build-{time.strftime('%Y%m%d-%H%M%S')}-", dir=settings.index_dir))
     _write_json(folder / "documents.json", [d.to_dict() for d in docs])

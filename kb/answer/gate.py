@@ -3,7 +3,9 @@
 Three kinds of evidence, in order:
 1. scope: a place no document covers, a year no document in scope states — declined outright;
 2. type evidence from the strategy: a figure of the asked indicator and subject, a clause of the
-   matching task, a unit/date/document found in the parsed structure (exact answers pass here);
+   matching task, a unit/date/document found in the parsed structure (exact answers pass here); and the
+   expected answer slot (a price, an opening hour, a procedure…: kb/answer/slots.py) filled by a quoted
+   sentence;
 3. a calibrated score (logistic regression, weights in kb/data/gate.json, fitted by
    `python -m eval.calibrate_gate` with cross-validation) over general signals: the dense similarity of
    the question to its best evidence sentence and that sentence's margin over the rest, the lexical
@@ -24,6 +26,7 @@ from ..evidence import coverage
 from .build import Builder
 from .context import Context, task_text
 from .select import dense_scores, sentence_spans
+from .slots import unfilled
 
 GATE_FILE = Path(__file__).resolve().parent.parent / "data" / "gate.json"
 # Model inputs are general signals only. type_score is recorded but not an input: extractive strategies have
@@ -117,6 +120,11 @@ def decide(ctx: Context, b: Builder | None, decline_message: str = "") -> Decisi
         return Decision(False, msg, {"stage": "type"})
     if b.exact:
         return Decision(True, signals={"stage": "exact"})
+    quoted = [st.passage.text[st.span[0]:st.span[1]] for st in b.statements if st.passage is not None and st.span]
+    missing = unfilled(ctx.text, quoted)
+    if missing:
+        labels = "、".join(s.label for s in missing)
+        return Decision(False, f"现有政策文件中没有写明{labels}。", {"stage": "slot", "slots": [s.name for s in missing]})
     sig = signals(ctx, b)
     params = load_params()
     if params is None:

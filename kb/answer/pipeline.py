@@ -55,8 +55,13 @@ def single(ctx: Context) -> Answer:
 def split_parts(text: str) -> list[str]:
     """Several questions in one sentence (「…由谁负责？目标是多少？」): the parts, each a question."""
     spec = type_table()["multipart"]
-    parts = [p.strip(" ，,。") for p in re.split(spec["split"], text)]
-    parts = [p for p in parts if len(p) >= spec["min_part_chars"]]
+    asks = re.compile(spec["asks"])
+    parts: list[str] = []
+    for p in (p.strip(" ，,。") for p in re.split(spec["split"], text)):
+        if parts and p and not asks.search(p):
+            parts[-1] += "，" + p  # an example or a condition of the previous question, not a question
+        elif len(p) >= spec["min_part_chars"]:
+            parts.append(p)
     return parts if len(parts) > 1 else [text]
 
 

@@ -6,7 +6,8 @@ import re
 
 import numpy as np
 
-from ..evidence import clean_span, coverage, defines, sentences
+from ..evidence import clean_span, coverage, defines
+from ..evidence import sentence_spans as text_sentence_spans
 from ..types import Hit, Passage
 from .context import Context, passage_at, task_passages, task_text
 
@@ -17,12 +18,7 @@ MAX_TASK_SENTENCES = 8
 
 def sentence_spans(p: Passage) -> list[tuple[int, int]]:
     """The sentences of a passage (trimmed), at least 6 characters long."""
-    out = []
-    for a, e in sentences(p.text):
-        a, e = clean_span(p.text, a, e)
-        if e - a >= 6:
-            out.append((a, e))
-    return out
+    return text_sentence_spans(p.text)
 
 
 def dense_scores(ctx: Context, items: list[tuple[Passage, tuple[int, int]]]) -> np.ndarray:

@@ -38,6 +38,8 @@ def target_fits(t: Target, question: str) -> bool:
     units = asked_units(question)
     if units and t.unit not in units:
         return False
+    # 每个月/每一年 are the periods 每月/每年, not a base of 个 (a figure per person per month is asked)
+    question = re.sub(r"每[个一](月|年|天|周|季度)", r"每\1", question)
     for m in cues.rx("per_base").finditer(question):
         base = m.group(1)
         sent = t.sentence.replace("名", "") if base != "名" else t.sentence
