@@ -137,12 +137,16 @@ def make_scope(engine, q: Query, doc=None, region=None, level=None) -> Scope:
         if ids:
             scope.docs += [i for i in ids if i not in scope.docs]
         elif not any(name in engine.doc_text(d.doc_id) for d in engine.documents) or \
-                re.search(rf"(^|[在和与、]){re.escape(name)}|{re.escape(name)}[市省的]", q.text):
-            # A place whose own policy is asked about (深圳市…, 福州的…) is not covered; a place the documents
-            # mention as a topic (引进台湾养老服务集团) is just a topic word.
+                re.search(rf"(^|[在去到和与、]){re.escape(name)}[市省县区]?($|[，,。？?])|{re.escape(name)}[市省县区]"
+                          rf"|{re.escape(name)}的?(规划|方案|文件|政策|规定|办法|条例|标准|要求|目标|指标|做法)", q.text):
+            # A place whose own policy is asked about (深圳市…, 福州的规划…) is not covered; a place the
+            # documents mention as a topic (跟台湾的婚姻家庭交流, 引进台湾养老服务集团) is just a topic word.
             scope.unknown_places.append(name)
     if q.qtype == "comparison" and len(scope.docs) < 2 and not COMPARE_CUES.search(q.text):
         q.qtype = question_type(q.text, [])  # two names of one place (莆田仙游) are not a comparison
+    if q.county and scope.docs and not scope.explicit:
+        # 「浙江和我们县里…」: the county's own document is named too
+        scope.docs += [d.doc_id for d in engine.documents if d.level == "县" and d.doc_id not in scope.docs]
     if not scope.explicit:
         if scope.docs:
             scope.doc = list(scope.docs)

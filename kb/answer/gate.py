@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -28,12 +29,14 @@ from .context import Context, task_text
 from .select import dense_scores, sentence_spans
 from .slots import unfilled
 
+# A question that sets one place against another (GENRE.md 'the same question for several places')
+COMPARES_WITH = re.compile(r"比|一样|相同|不同|区别|差别|差距|谁(的|更)|哪个(更|多|高)|对比")
 GATE_FILE = Path(__file__).resolve().parent.parent / "data" / "gate.json"
 # Model inputs are general signals only. type_score is recorded but not an input: extractive strategies have
 # no type measure of their own (1.0), so as a feature it learned "no type evidence = answerable"; type evidence
 # decides at the type stage instead. A cue list of how-to verbs was tried as a feature and dropped: the fit
 # leaned on it alone (it matched the phrasing of the calibration questions, not the meaning).
-FEATURES = ("dense_best", "dense_margin", "answer_dense", "coverage", "answer_coverage", "unseen")
+FEATURES = ("dense_best", "dense_margin", "answer_dense", "coverage", "answer_coverage", "unseen", "agree")
 # Before a calibration exists: the former rule (coverage of the best task ≥ 0.10; gold answerable ≥ 0.11).
 FALLBACK_MIN_COVERAGE = 0.10
 
@@ -63,6 +66,9 @@ def scope_check(ctx: Context) -> str | None:
     if scope.unknown_places and not scope.docs and not scope.explicit:
         covered = "、".join(sorted({d.region for d in engine.documents if d.region}))
         return f"现有政策文件中未找到关于{'、'.join(scope.unknown_places)}的内容（收录的文件覆盖：{covered}）。"
+    if scope.unknown_places and scope.docs and not any(ctx.filters.values()) and COMPARES_WITH.search(ctx.text):
+        # 「广州和珠海比，谁的…更多？」: one side of the comparison is not in the documents
+        return f"现有政策文件中未找到关于{'、'.join(scope.unknown_places)}的内容，无法比较。"
     docs = ctx.doc_ids()
     missing = [y for y in ctx.query.years if not any(y in engine.doc_text(d) for d in docs)]
     if missing:
@@ -97,7 +103,11 @@ def signals(ctx: Context, b: Builder | None) -> dict:
     adense = float(dense_scores(ctx, cited).max()) if cited else best
     acov = max((coverage(ctx.groups, p.text[a:e], ctx.voc) for p, (a, e) in cited), default=0.0)
     cov = max((coverage(ctx.groups, task_text(ctx.engine, h.passage), ctx.voc) for h in hits), default=0.0)
+    # Whether the two retrievers agree on the top passages (a query-performance signal: a question the
+    # documents answer tends to rank the same passages first by words and by meaning).
+    agree = float(np.mean([1.0 / max(h.bm25_rank or 1000, h.dense_rank or 1000) for h in hits[:3]])) if hits else 0.0
     return {
+        "agree": agree,
         "dense_best": best, "dense_margin": margin, "answer_dense": adense, "coverage": cov,
         "answer_coverage": acov, "unseen": unseen_share(ctx),
         "type_score": float(b.type_score) if b is not None and b.type_score is not None else 0.0,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import re
 
 from ..qtypes import type_table
+from ..query import question_type
 from ..types import Answer
 from . import gate, registry
 from .build import Builder, abstain
-from .context import Context, make_context
+from .context import Context, doc_region, doc_title, make_context
+from .strategies import comparison, figures
 
 
 def answer(engine, question: str, history: list[str] | None = None, doc=None, region=None, level=None) -> Answer:
@@ -16,6 +18,8 @@ def answer(engine, question: str, history: list[str] | None = None, doc=None, re
     parts = split_parts(ctx.text)
     if len(parts) > 1:
         ans = multipart(ctx, parts)
+    elif per_document_question(ctx):
+        ans = per_document(ctx)
     else:
         ans = single(ctx)
     ans.question = question
@@ -49,6 +53,43 @@ def single(ctx: Context) -> Answer:
     ans = b.answer()
     ans.qtype = ctx.qtype
     ans.gate = decision.to_dict()
+    return ans
+
+
+def per_document_question(ctx: Context) -> bool:
+    """Two or more named documents asked something other than one figure each (a figure across
+    documents is a comparison, one row per document): each document is answered on its own."""
+    return len(ctx.scope.docs) >= 2 and not any(ctx.filters.values()) and not figures.asks_figure(ctx.text) \
+        and registry.classify(ctx).name in ("comparison", "general", "measures", "definition", "responsibility")
+
+
+def per_document(ctx: Context) -> Answer:
+    """The question answered for each named document in turn, each under its region and title; a document
+    that does not answer it is named."""
+    base = comparison.base_question(ctx)
+    out = Builder(ctx.text, "crossdoc")
+    gates, related, answered = [], [], 0
+    for doc_id in ctx.scope.docs:
+        sub = ctx.derive(base)
+        sub.scope.doc, sub.scope.docs = doc_id, [doc_id]
+        sub.query.qtype = question_type(base, [])
+        b, decision, _entry = run(sub)
+        gates.append({"doc": doc_id, "type": sub.qtype, **decision.to_dict()})
+        region, title = doc_region(ctx.engine, doc_id), doc_title(ctx.engine, doc_id)
+        out.add("heading", f"【{region}】《{title}》：")
+        if decision.ok:
+            out.merge([st for st in b.statements if st.kind != "heading"])
+            out.table += b.table
+            answered += 1
+        else:
+            out.add("note", f"  【{region}】{decision.message}")
+            related += sub.hits[:1]
+    if not answered:
+        return abstain(ctx.question, "crossdoc", related or ctx.engine.search(ctx.text, top_k=3),
+                       "现有政策文件中未找到能回答这个问题的内容。", {"docs": gates})
+    ans = out.answer()
+    ans.qtype = "crossdoc"
+    ans.gate = {"docs": gates}
     return ans
 
 
