@@ -42,8 +42,9 @@ def test_unit_tasks_lead_apart_from_the_rest_with_the_clause_cited(engine):
     lead = [x for x in ans.text.splitlines() if "牵头｜" in x]
     assert len(lead) == 1 and "完善城乡社区法律服务" in lead[0]  # 「县司法局牵头负责」
     assert "加强特殊人群服务管理" in ans.text  # a shared task, listed apart from the lead one
-    for c in ans.citations:  # every cited clause names the unit
-        assert any("司法局" in c.passage.text[a:e] for a, e in c.highlights)
+    for st in ans.statements:  # every cited clause names the unit
+        if st.kind == "task":
+            assert "司法局" in st.passage.text[st.span[0]:st.span[1]]
     assert {r["role"] for r in ans.table} <= {"牵头", "配合/责任单位"}
     check_citations(engine, ans)
 
@@ -52,7 +53,8 @@ def test_unit_per_document(engine):
     ans = answer(engine, "市民政局要负责哪些任务？")
     docs = {r["doc_id"] for r in ans.table}
     assert {"zhuhai-plan", "xiamen-pilot-plan", "hengshui-plan"} <= docs
-    assert all(line.lstrip().startswith("【") for line in ans.text.splitlines() if "[" in line)
+    # every cited line names its place, except a task's 要点 line right under the task line that does
+    assert all(line.lstrip().startswith(("【", "要点：")) for line in ans.text.splitlines() if "[" in line)
 
 
 def test_deadline_lists_what_is_due_by_the_date(engine):
@@ -130,3 +132,71 @@ def test_ask_json_keeps_its_keys_and_adds_statements(engine):
     assert {"id", "question", "answer", "abstained", "type", "citations", "table", "related"} <= set(out)
     assert set(out["citations"][0]) >= {"n", "doc_id", "title", "section", "text", "start", "end"}
     assert out["statements"] and out["statements"][-1]["n"] == 1
+
+
+# ---------------------------------------------------------------- round 4: slots, per-document answers, document fields
+
+@pytest.mark.parametrize("question, slot", [("衡水的社区综合服务站早上几点开门？", "clock"),
+                                            ("珠海的社区食堂饭菜价格贵不贵？", "money"),
+                                            ("家政服务的投诉热线电话是多少？", "contact")])
+def test_a_slot_no_quoted_sentence_fills_is_declined(engine, question, slot):
+    """The documents cover the topic but state no opening hour, price or phone number: declined, with the
+    nearest passages as related, and the gate says which slot was missing."""
+    ans = answer(engine, question)
+    assert ans.abstained and ans.text.startswith("现有政策文件中未找到") and ans.related
+    assert ans.gate.get("stage") == "slot" and slot in ans.gate.get("slots", [])
+
+
+def test_a_slot_the_text_fills_is_answered(engine):
+    """A price the text does state (岗位补贴每人每月200元) is answered; 每个月 is a period, not a base."""
+    ans = answer(engine, "村里的残疾人联络员每个月有多少岗位补贴？")
+    assert not ans.abstained and "200元" in ans.text
+    check_citations(engine, ans)
+
+
+def test_two_named_documents_are_answered_one_after_the_other(engine):
+    ans = answer(engine, "厦门试点方案和珠海实施方案对社区专职调解员的配备各有什么要求？")
+    assert not ans.abstained and ans.qtype == "crossdoc"
+    cited = {c.passage.doc_id for c in ans.citations}
+    assert cited == {"xiamen-pilot-plan", "zhuhai-plan"}
+    assert "【厦门】" in ans.text and "【珠海】" in ans.text
+    assert ans.text.index("【厦门】") < ans.text.index("【珠海】")  # in the order the question names them
+    check_citations(engine, ans)
+
+
+def test_a_comparison_with_a_place_not_covered_is_declined(engine):
+    ans = answer(engine, "广州和珠海比，谁的老旧小区改造目标更多？")
+    assert ans.abstained and "广州" in ans.text
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("衡水规划是根据什么文件制定的？", "《河北省城乡社区服务体系建设“十四五”规划》"),
+    ("衡水这份规划的通知主送给了哪些单位？", "各县市区人民政府"),
+    ("我们县那个实施方案有效到什么时候？", "2028年12月31日"),
+    ("衡水规划的规划期是哪几年？", "2021—2025年"),
+])
+def test_document_fields_read_from_the_text(engine, question, expected):
+    ans = answer(engine, question)
+    assert ans.qtype == "document" and not ans.abstained
+    line = next(x for x in ans.text.splitlines() if expected in x)
+    assert re.search(r"原文：.+\[\d+\]", line)  # quoted from the document, cited
+    check_citations(engine, ans)
+
+
+def test_unit_answer_quotes_what_the_unit_does_in_each_task(engine):
+    ans = answer(engine, "珠海市残联负责哪些任务？")
+    assert ans.qtype == "unit"
+    tasks = [st for st in ans.statements if st.kind == "task"]
+    points = [st for st in ans.statements if st.kind == "measure"]
+    assert tasks and len(points) == len(tasks)
+    for t, p in zip(tasks, points):
+        # the point is a sentence of the same task as the clause it follows
+        assert p.passage.task_id == t.passage.task_id and p.span[1] - p.span[0] >= 6
+    check_citations(engine, ans)
+
+
+def test_a_part_that_asks_nothing_joins_the_question_before_it():
+    from kb.answer.pipeline import split_parts
+
+    assert split_parts("浙江在居家养老上有什么新做法？比如床位、探访之类的。") == ["浙江在居家养老上有什么新做法？比如床位、探访之类的。"]
+    assert len(split_parts("珠海老旧小区改造由哪些部门负责？到2025年要改造多少个？")) == 2

@@ -59,8 +59,12 @@ def single(ctx: Context) -> Answer:
 def per_document_question(ctx: Context) -> bool:
     """Two or more named documents asked something other than one figure each (a figure across
     documents is a comparison, one row per document): each document is answered on its own."""
-    return len(ctx.scope.docs) >= 2 and not any(ctx.filters.values()) and not figures.asks_figure(ctx.text) \
-        and registry.classify(ctx).name in ("comparison", "general", "measures", "definition", "responsibility")
+    if len(ctx.scope.docs) < 2 or any(ctx.filters.values()) or figures.asks_figure(ctx.text):
+        return False
+    if registry.classify(ctx).name not in ("comparison", "general", "measures", "definition"):
+        return False  # unit, deadline and document answers cover several documents themselves
+    # who is responsible stays a comparison (one row of units per document); what is done is answered per document
+    return question_type(comparison.base_question(ctx), []) in ("general", "measures", "definition")
 
 
 def per_document(ctx: Context) -> Answer:
