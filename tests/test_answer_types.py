@@ -137,7 +137,7 @@ def test_ask_json_keeps_its_keys_and_adds_statements(engine):
 # ---------------------------------------------------------------- round 4: slots, per-document answers, document fields
 
 @pytest.mark.parametrize("question, slot", [("衡水的社区综合服务站早上几点开门？", "clock"),
-                                            ("珠海的社区食堂饭菜价格贵不贵？", "money"),
+                                            ("社区托育班的学费贵不贵？", "money"),
                                             ("家政服务的投诉热线电话是多少？", "contact")])
 def test_a_slot_no_quoted_sentence_fills_is_declined(engine, question, slot):
     """The documents cover the topic but state no opening hour, price or phone number: declined, with the
