@@ -1,6 +1,7 @@
 """Index persistence with the real model and real FAISS: round trip, staleness, incremental
 re-embedding, an interrupted build, corrupt files."""
 import json
+import re
 import os
 import shutil
 import signal
@@ -53,7 +54,13 @@ def test_stale_corpus_is_detected_and_only_changed_text_reembedded(built, fresh_
     encoded = eng.embedder.get().encoded_count
     fracs = [f for f, _ in reports]
     assert fracs == sorted(fracs) and fracs[-1] == 1.0
-    assert any(desc.startswith("向量化") and f"/{encoded} " in desc for _, desc in reports), reports
+    # each step reports its new texts (passages, then evidence sentences); together they are what was encoded
+    totals = {}
+    for _, desc in reports:
+        m = re.match(r"向量化 \d+/(\d+) 个(新段落|新证据句)", desc)
+        if m:
+            totals[m.group(2)] = int(m.group(1))
+    assert totals.get("新段落") and sum(totals.values()) == encoded, reports
     assert 0 < encoded <= 3, f"only the changed passages should be embedded, got {encoded}"
     assert any("负责解释" in p.text for p in eng.passages)
     assert index_mod.staleness(fresh_settings) is None

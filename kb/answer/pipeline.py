@@ -81,13 +81,18 @@ def per_document(ctx: Context) -> Answer:
         gates.append({"doc": doc_id, "type": sub.qtype, **decision.to_dict()})
         region, title = doc_region(ctx.engine, doc_id), doc_title(ctx.engine, doc_id)
         out.add("heading", f"【{region}】《{title}》：")
+        row = {"doc_id": doc_id, "title": title, "region": region, "figure": "未载明", "n": 0}
         if decision.ok:
+            first = len(out.statements)
             out.merge([st for st in b.statements if st.kind != "heading"])
-            out.table += b.table
+            cited = next((st for st in out.statements[first:] if st.n), None)
+            if cited is not None:  # the row shows the first cited statement; the text has all of them
+                row.update(figure=cited.text.strip()[:80], n=cited.n)
             answered += 1
         else:
             out.add("note", f"  【{region}】{decision.message}")
             related += sub.hits[:1]
+        out.table.append(row)
     if not answered:
         return abstain(ctx.question, "crossdoc", related or ctx.engine.search(ctx.text, top_k=3),
                        "现有政策文件中未找到能回答这个问题的内容。", {"docs": gates})
