@@ -145,8 +145,11 @@ def make_scope(engine, q: Query, doc=None, region=None, level=None) -> Scope:
     if q.qtype == "comparison" and len(scope.docs) < 2 and not COMPARE_CUES.search(q.text):
         q.qtype = question_type(q.text, [])  # two names of one place (莆田仙游) are not a comparison
     if q.county and scope.docs and not scope.explicit:
-        # 「浙江和我们县里…」: the county's own document is named too
-        scope.docs += [d.doc_id for d in engine.documents if d.level == "县" and d.doc_id not in scope.docs]
+        # 「浙江和我们县里…」: the county's own document is named too, so the question is about two places
+        county = [d.doc_id for d in engine.documents if d.level == "县" and d.doc_id not in scope.docs]
+        if county:
+            scope.docs += county
+            q.qtype = question_type(q.text, q.regions + ["县"])
     if not scope.explicit:
         if scope.docs:
             scope.doc = list(scope.docs)

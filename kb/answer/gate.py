@@ -31,6 +31,11 @@ from .slots import unfilled
 
 # A question that sets one place against another (GENRE.md 'the same question for several places')
 COMPARES_WITH = re.compile(r"比|一样|相同|不同|区别|差别|差距|谁(的|更)|哪个(更|多|高)|对比")
+OWN_POLICY = re.compile(r"([\u4e00-\u9fff]{2}(?:区|县))的?(?:实施方案|规划|方案|文件|政策|规定|办法)")
+# words ending in 区/县 that are not places of their own (社区, 小区…) or that point at the corpus (我们县, 全县)
+NOT_A_PLACE = re.compile(r"(社|小|园|片|景|街|辖|地|山|市|郊|老|新|全|本|该|各)[区县]$|^(老|新|主)城区$|^(我们|咱们|我|咱|本|全|该|各|这个|那个|这|那)")
+QUOTED_TERM = re.compile(r"[“\"]([^”\"]{2,20})[”\"]")
+SQUEEZE = re.compile(r"[\s“”\"'‘’、，,。·]")
 GATE_FILE = Path(__file__).resolve().parent.parent / "data" / "gate.json"
 # Model inputs are general signals only. type_score is recorded but not an input: extractive strategies have
 # no type measure of their own (1.0), so as a feature it learned "no type evidence = answerable"; type evidence
@@ -70,10 +75,32 @@ def scope_check(ctx: Context) -> str | None:
         # 「广州和珠海比，谁的…更多？」: one side of the comparison is not in the documents
         return f"现有政策文件中未找到关于{'、'.join(scope.unknown_places)}的内容，无法比较。"
     docs = ctx.doc_ids()
+    for name in OWN_POLICY.findall(ctx.text):
+        # 「荔城区的实施方案」: a place whose own document is asked for, and no document is of that place
+        if not NOT_A_PLACE.search(name) and not any(name in d.region + d.title + d.issuer or name[:-1] in d.region
+                                                    for d in engine.documents):
+            return f"现有政策文件中未找到{name}的文件。"
+    for term in QUOTED_TERM.findall(ctx.text):
+        # A named item (“放心码”) asked of a document that does not have it, while another document does
+        t = squeeze(term)
+        if len(t) >= 2 and not any(t in squeezed_text(engine, d) for d in docs):
+            others = [d for d in engine.documents if t in squeezed_text(engine, d.doc_id)]
+            if others:
+                where = "、".join(dict.fromkeys(d.region or d.title for d in others))
+                return f"现有政策文件中，所问文件未提到“{term}”（只见于{where}的文件）。"
     missing = [y for y in ctx.query.years if not any(y in engine.doc_text(d) for d in docs)]
     if missing:
         return f"现有政策文件中未找到{'、'.join(missing)}年的相关内容。"
     return None
+
+
+def squeeze(text: str) -> str:
+    """Text without spaces, quotes and list commas: “四点半”课堂 and “四点半课堂” are the same words."""
+    return SQUEEZE.sub("", text)
+
+
+def squeezed_text(engine, doc_id: str) -> str:
+    return engine.derived(f"squeezed:{doc_id}", lambda: squeeze(engine.doc_text(doc_id)))
 
 
 def unseen_share(ctx: Context) -> float:

@@ -38,6 +38,10 @@ def target_fits(t: Target, question: str) -> bool:
     units = asked_units(question)
     if units and t.unit not in units:
         return False
+    years = re.findall(r"(20\d\d)\s*年", question)
+    own = re.findall(r"20\d\d", t.deadline or "")
+    if years and own and not set(own) & set(years) and not any(y in t.sentence for y in years):
+        return False  # the figure is set for another year (2025 asked as 2023)
     # 每个月/每一年 are the periods 每月/每年, not a base of 个 (a figure per person per month is asked)
     question = re.sub(r"每[个一](月|年|天|周|季度)", r"每\1", question)
     for m in cues.rx("per_base").finditer(question):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from ..build import Builder
 from ..context import Context, doc_title, known_regions
-from ..select import dense_scores, task_sentences
+from ..select import task_sentences
 from .structure_cite import clause_citation
 
 # Level words in front of a unit name: 市民政局 and 县民政局 are each document's 民政局.
@@ -50,15 +52,18 @@ def says_lead(engine, task: dict) -> bool:
                           lambda: bool(FIRST_IS_LEAD.search(engine.doc_text(task["doc_id"]))))
 
 
-def key_sentence(ctx: Context, p):
-    """The sentence of a task that says most of what the unit does there: the task's sentence closest in
-    meaning to the question (a heading alone, 「12.发展城乡社区志愿服务和公益事业」, does not say what the
-    unit must do)."""
+def key_sentences(ctx: Context, p, unit: str, limit: int = 2):
+    """The sentences of a task that say what the unit does there (a heading alone,
+    「12.发展城乡社区志愿服务和公益事业」, does not): closest in meaning to the unit's work and to the
+    question together, at most limit, in document order."""
     cands = task_sentences(ctx, p) if p.task_id else []
     if not cands:
-        return None
-    best = int(dense_scores(ctx, cands).argmax())
-    return cands[best]
+        return []
+    uvec = ctx.engine.derived(f"unit_vector:{unit}", lambda: ctx.engine.question_vector(f"{unit}负责的工作"))
+    vecs = ctx.engine.sentence_vectors([x.text[a:e] for x, (a, e) in cands])
+    score = vecs @ uvec + vecs @ ctx.qvec
+    best = sorted(int(i) for i in np.argsort(-score)[:limit])
+    return [cands[i] for i in best]
 
 
 def detect(ctx: Context) -> bool:
@@ -96,8 +101,7 @@ def unit_tasks(ctx: Context) -> Builder | None:
                 heading = t.get("heading") or t.get("section", "")
                 b.quote("task", f"  【{region}】{role}｜{heading} —— ", p, span)
                 n = b.statements[-1].n
-                point = key_sentence(ctx, p)
-                if point is not None:
+                for point in key_sentences(ctx, p, unit):
                     b.quote("measure", "      要点：", *point)
                 b.table.append({"doc_id": doc_id, "title": title, "region": region, "section": t.get("section", ""),
                                 "role": role, "lead": t.get("lead") or [], "partners": t.get("partners") or [],
