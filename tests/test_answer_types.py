@@ -229,3 +229,19 @@ def test_a_quoted_term_the_asked_document_has_is_answered(engine):
 def test_document_title_and_signature_date(engine, question, expected):
     ans = answer(engine, question)
     assert ans.qtype == "document" and expected in ans.text and ans.citations
+
+
+def test_phase_question_answers_from_the_phase_headings(engine):
+    one = answer(engine, "厦门试点第三阶段是什么时间？")
+    assert one.qtype == "phase" and "2021年4月22日—11月30日" in one.text and "第一阶段" not in one.text
+    check_citations(engine, one)
+    every = answer(engine, "厦门试点分几个阶段？")
+    assert sum(f"第{n}阶段" in every.text for n in "一二三四") == 4
+    check_citations(engine, every)
+
+
+def test_a_baseline_year_is_answered_from_the_table_column(engine):
+    """「2020年是多少」 asks the row's 2020年实际值 column, not its 2025 target."""
+    ans = answer(engine, "浙江城乡年最低生活保障标准2020年是多少元？")
+    assert not ans.abstained and "9600" in ans.text and "13000" not in ans.text and "2020年实际值" in ans.text
+    check_citations(engine, ans)

@@ -77,7 +77,7 @@ def scope_check(ctx: Context) -> str | None:
     docs = ctx.doc_ids()
     for name in OWN_POLICY.findall(ctx.text):
         # 「荔城区的实施方案」: a place whose own document is asked for, and no document is of that place
-        if not NOT_A_PLACE.search(name) and not any(name in d.region + d.title + d.issuer or name[:-1] in d.region
+        if not NOT_A_PLACE.search(name) and not re.search(r"[在的和与及里中对把被给从向于是]", name) and not any(name in d.region + d.title + d.issuer or name[:-1] in d.region
                                                     for d in engine.documents):
             return f"现有政策文件中未找到{name}的文件。"
     for term in QUOTED_TERM.findall(ctx.text):
@@ -157,7 +157,9 @@ def decide(ctx: Context, b: Builder | None, decline_message: str = "") -> Decisi
         return Decision(False, msg, {"stage": "type"})
     if b.exact:
         return Decision(True, signals={"stage": "exact"})
+    # what the answer quotes, and its statements (a table row is stated with its column: 「2020年实际值」)
     quoted = [st.passage.text[st.span[0]:st.span[1]] for st in b.statements if st.passage is not None and st.span]
+    quoted += [st.text for st in b.statements if st.passage is not None]
     missing = unfilled(ctx.text, quoted)
     if missing:
         labels = "、".join(s.label for s in missing)

@@ -11,7 +11,7 @@ from ..qtypes import type_table
 from ..types import Hit
 from .build import Builder
 from .context import Context, merge_hits
-from .strategies import comparison, deadline, document, extractive, figures, responsibility, unit
+from .strategies import comparison, deadline, document, extractive, figures, phases, responsibility, unit
 
 
 @dataclass
@@ -56,6 +56,7 @@ def _cues(name: str) -> re.Pattern | None:
 # then comparison, then the text types in the order of their cues.
 REGISTRY: list[QuestionType] = [
     QuestionType("document", nearest, (document.document_info,), cues=_cues("document")),
+    QuestionType("phase", nearest, (phases.phase_info,), cues=_cues("phase")),
     QuestionType("deadline", nearest, (deadline.due_by,), cues=_cues("deadline")),
     QuestionType("unit", nearest, (unit.unit_tasks,), detect=unit.detect, cues=_cues("unit")),
     QuestionType("comparison", plain, (comparison.comparison,),

@@ -103,6 +103,35 @@ def fitting_targets(ctx: Context, text: str, groups, hits, docs) -> list[tuple[f
             if target_fits(t, text) and not subject_missing(ctx, t, groups, docs)]
 
 
+BASE_HEADER = re.compile(r"(20\d\d)\s*年?\s*(?:实际值|基期值|基期|现状值)")
+
+
+def baseline(engine, t: Target) -> tuple[str, str] | None:
+    """(year, value) of a table row's baseline column (「2020年实际值」「2020 基期值」 in the header, the
+    cell before the target cell in the row), when the row states one."""
+    if t.source != "table":
+        return None
+    heads = list(BASE_HEADER.finditer(engine.doc_text(t.doc_id), 0, t.start))
+    cells = [c for c in t.sentence.split() if re.fullmatch(r"[\d.]+%?", c)]
+    if not heads or len(cells) < 2:
+        return None
+    return heads[-1].group(1), cells[-2]
+
+
+def baseline_figures(ctx: Context, text: str, groups, hits, docs) -> list[tuple[float, Target, str]]:
+    """Rows whose baseline year is the asked year (「2020年是多少」 asks the 实际值 column, not the target)."""
+    years = set(re.findall(r"(20\d\d)\s*年", text))
+    if not years:
+        return []
+    plain = re.sub(r"20\d\d\s*年", "", text)
+    out = []
+    for sc, t in rank_targets(ctx, groups, hits, docs):
+        base = baseline(ctx.engine, t) if sc >= MIN_TARGET_COVERAGE else None
+        if base and base[0] in years and target_fits(t, plain) and not subject_missing(ctx, t, groups, docs):
+            out.append((sc, t, base[1]))
+    return out
+
+
 def table_line(t: Target) -> str:
     """A table row as a statement: the cells are quoted as written (a flattened row spans lines)."""
     raw = t.sentence.split()[-1]
@@ -133,17 +162,28 @@ def figures(ctx: Context) -> Builder | None:
         [(x, content_terms(Query(text=x, qtype="target", regions=ctx.query.regions), ctx.voc)) for x in parts]
     chosen: list[Target] = []
     best_score = 0.0
+    bases: list[tuple[Target, str]] = []
     for text, g in asks:
         ranked = fitting_targets(ctx, text, g, ctx.hits, docs)
         if not ranked or ranked[0][0] < MIN_TARGET_COVERAGE:
+            found = baseline_figures(ctx, text, g, ctx.hits, docs)
+            if found:
+                best_score = max(best_score, found[0][0])
+                bases += [(t, v) for sc, t, v in found if sc >= found[0][0] - 0.12][:2]
             continue
         best = ranked[0][0]
         best_score = max(best_score, best)
         chosen += [t for sc, t in ranked if sc >= best - 0.12 and t not in chosen][:4]
-    if not chosen:
+    if not chosen and not bases:
         return None
     b = Builder(ctx.text, "target")
     b.type_score = min(1.0, best_score)
+    for t, value in bases:
+        found = doc_span(ctx.engine, t.doc_id, t.start, t.end)
+        if found:
+            year = baseline(ctx.engine, t)[0]
+            unit = f"（{t.unit}）" if t.unit else ""
+            b.add("figure", f"{t.indicator}，{year}年实际值{unit}：{value}", *found)
     seen = set()
     several = len({t.doc_id for t in chosen}) > 1
     for t in sorted(chosen, key=lambda t: (t.doc_id, t.start)):
