@@ -245,3 +245,24 @@ def test_a_baseline_year_is_answered_from_the_table_column(engine):
     ans = answer(engine, "浙江城乡年最低生活保障标准2020年是多少元？")
     assert not ans.abstained and "9600" in ans.text and "13000" not in ans.text and "2020年实际值" in ans.text
     check_citations(engine, ans)
+
+
+@pytest.mark.parametrize("question", ["五个地方里哪个城市的社区服务做得最好？", "衡水的规划到2025年能全部完成吗？",
+                                      "你觉得近邻服务到底有没有用？"])
+def test_opinions_and_predictions_are_declined_plainly(engine, question):
+    ans = answer(engine, question)
+    assert ans.abstained and "不对此作评价" in ans.text and ans.citations == []
+
+
+def test_a_can_question_about_a_service_is_still_answered(engine):
+    ans = answer(engine, "厦门小学生放学早，社区能不能帮着看孩子？")
+    assert not ans.abstained and "四点半" in ans.text
+
+
+def test_a_follow_up_part_of_a_declined_part_is_declined_too(engine):
+    """「…收费多少？有没有补贴？」: the second part names no subject of its own; with the first part declined,
+    it is not answered from whatever passage its two words match."""
+    ans = answer(engine, "县里托育机构一个月收费多少？有没有补贴？")
+    assert ans.abstained and ans.citations == []
+    parts = answer(engine, "珠海老旧小区改造由哪些部门负责？到2025年要改造多少个？")
+    assert not parts.abstained and "229个" in parts.text

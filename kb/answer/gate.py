@@ -163,7 +163,8 @@ def decide(ctx: Context, b: Builder | None, decline_message: str = "") -> Decisi
     missing = unfilled(ctx.text, quoted)
     if missing:
         labels = "、".join(s.label for s in missing)
-        return Decision(False, f"现有政策文件中未找到{labels}。", {"stage": "slot", "slots": [s.name for s in missing]})
+        message = next((s.message for s in missing if s.message), f"现有政策文件中未找到{labels}。")
+        return Decision(False, message, {"stage": "slot", "slots": [s.name for s in missing]})
     sig = signals(ctx, b)
     params = load_params()
     if params is None:

@@ -115,6 +115,9 @@ def split_parts(text: str) -> list[str]:
     return parts if len(parts) > 1 else [text]
 
 
+SHORT_PART = 10  # characters: a follow-up part (「有没有补贴」「比珠海多吗」), not a question of its own
+
+
 def part_contexts(ctx: Context, parts: list[str]):
     """A context per part. A part that names no subject the documents know (「目标是多少？」「这摊事谁管？」)
     asks about the previous part's subject, which is put in front of it."""
@@ -122,18 +125,32 @@ def part_contexts(ctx: Context, parts: list[str]):
     for part in parts:
         sub = ctx.derive(part)
         known = [g for g in sub.groups if any(ctx.voc.idf(t) < ctx.voc.idf_unseen - 1e-9 for t in g)]
-        if not known and topic:
+        inherited = not known and bool(topic)
+        if inherited:
             sub = ctx.derive(topic + part)
             known = sub.groups
         topic = "".join(g[0] for g in known) or topic
-        yield part, sub
+        # a short part that names no subject of its own (「有没有补贴？」) follows the part before it
+        follows = inherited or (bool(topic) and len(part) <= SHORT_PART and
+                                not any(figures.is_subject_term(g[0]) for g in ctx.derive(part).groups))
+        yield part, sub, follows
 
 
 def multipart(ctx: Context, parts: list[str]) -> Answer:
     out = Builder(ctx.text, "multipart")
     answered, gates, related = 0, [], []
-    for i, (part, sub) in enumerate(part_contexts(ctx, parts), 1):
+    declined = False  # whether the last part that named its own subject was declined
+    for i, (part, sub, inherited) in enumerate(part_contexts(ctx, parts), 1):
+        if inherited and declined:
+            # 「…收费多少？有没有补贴？」: a part about the subject of a declined part is not answered from
+            # whatever else its few words match
+            gates.append({"part": part, "type": sub.qtype, "ok": False, "stage": "topic"})
+            out.add("part", f"（{i}）{part}：")
+            out.add("note", "  现有政策文件中未找到能回答这个问题的内容（同上）。")
+            continue
         b, decision, _entry = run(sub)
+        if not inherited:
+            declined = not decision.ok
         gates.append({"part": part, "type": sub.qtype, **decision.to_dict()})
         out.add("part", f"（{i}）{part}：")
         if decision.ok:
@@ -169,8 +186,14 @@ def gate_view(engine, question: str) -> list[dict]:
     ctx = make_context(engine, question)
     parts = split_parts(ctx.text)
     out = []
-    for part, sub in (part_contexts(ctx, parts) if len(parts) > 1 else [(ctx.text, ctx)]):
+    declined = False
+    for part, sub, inherited in (part_contexts(ctx, parts) if len(parts) > 1 else [(ctx.text, ctx, False)]):
+        if inherited and declined:
+            out.append({"part": part, "type": sub.qtype, "stage": "topic", "ok": False, "signals": {}})
+            continue
         _b, decision, _entry = run(sub)
+        if not inherited:
+            declined = not decision.ok
         sig = dict(decision.signals)
         out.append({"part": part, "type": sub.qtype, "stage": sig.pop("stage", ""), "ok": decision.ok,
                     "signals": {k: v for k, v in sig.items() if k != "p"}})

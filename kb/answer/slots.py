@@ -19,12 +19,14 @@ class Slot:
     label: str
     ask: re.Pattern
     fill: re.Pattern
+    message: str = ""  # the decline, when 「现有政策文件中未找到<label>」 does not fit
 
 
 @lru_cache(maxsize=1)
 def slots() -> tuple[Slot, ...]:
     data = json.loads(SLOTS_FILE.read_text(encoding="utf-8"))
-    return tuple(Slot(s["name"], s["label"], re.compile(s["ask"]), re.compile(s["fill"])) for s in data["slots"])
+    return tuple(Slot(s["name"], s["label"], re.compile(s["ask"]), re.compile(s["fill"]), s.get("message", ""))
+                 for s in data["slots"])
 
 
 def asked(question: str) -> list[Slot]:
