@@ -52,7 +52,7 @@ def content_terms(q: Query, voc: Vocab | None = None) -> list[tuple[str, ...]]:
     stop = stopwords()
     for tok in _jieba().lcut(text):  # precise mode: one segmentation, no overlapping parts
         tok = tok.strip()
-        if tok in QUESTION_WORDS or tok in stop or tok in seen or len(tok) < 2 or not re.search(r"[\u4e00-\u9fff]", tok):
+        if tok in QUESTION_WORDS or tok in stop or tok in seen or len(tok) < 2 or not re.search(r"[\u4e00-\u9fffA-Za-z]", tok):
             continue
         seen.add(tok)
         everyday = voc is None or voc.idf(tok) > voc.idf_unseen - 0.01

@@ -124,10 +124,12 @@ def baseline_figures(ctx: Context, text: str, groups, hits, docs) -> list[tuple[
     if not years:
         return []
     plain = re.sub(r"20\d\d\s*年", "", text)
+    fits = [(sc, t) for sc, t in rank_targets(ctx, groups, hits, docs)
+            if sc >= MIN_TARGET_COVERAGE and target_fits(t, plain) and not subject_missing(ctx, t, groups, docs)]
     out = []
-    for sc, t in rank_targets(ctx, groups, hits, docs):
-        base = baseline(ctx.engine, t) if sc >= MIN_TARGET_COVERAGE else None
-        if base and base[0] in years and target_fits(t, plain) and not subject_missing(ctx, t, groups, docs):
+    for sc, t in fits:
+        base = baseline(ctx.engine, t) if sc >= fits[0][0] - 0.12 else None  # rows about the asked indicator only
+        if base and base[0] in years:
             out.append((sc, t, base[1]))
     return out
 

@@ -52,7 +52,7 @@ def says_lead(engine, task: dict) -> bool:
                           lambda: bool(FIRST_IS_LEAD.search(engine.doc_text(task["doc_id"]))))
 
 
-def key_sentences(ctx: Context, p, unit: str, limit: int = 2):
+def key_sentences(ctx: Context, p, unit: str, limit: int = 3):
     """The sentences of a task that say what the unit does there (a heading alone,
     「12.发展城乡社区志愿服务和公益事业」, does not): closest in meaning to the unit's work and to the
     question together, at most limit, in document order."""
