@@ -272,3 +272,16 @@ def test_latin_letters_are_content_words(engine):
     """通5G: the asked indicator is 5G, which the tokenizer keeps as a word with Latin letters."""
     ans = answer(engine, "衡水村里通5G的要达到多少？")
     assert not ans.abstained and "80%" in ans.text
+
+
+def test_a_district_the_documents_never_mention_is_declined(engine):
+    ans = answer(engine, "珠海香洲区的托位目标是多少？")
+    assert ans.abstained and "香洲区" in ans.text
+    named = answer(engine, "仙游县司法局负责哪些工作？")  # 仙游 is the county of a document: not declined
+    assert not named.abstained
+
+
+def test_an_a_not_a_question_is_a_part_of_its_own():
+    from kb.answer.pipeline import split_parts
+
+    assert len(split_parts("珠海那229个要改造的老旧小区是哪些？我家小区在不在里面？")) == 2

@@ -69,9 +69,9 @@ class Context:
             self._qvec = self.engine.question_vector(dense_text(self.text))
         return self._qvec
 
-    def search(self, text: str | None = None, top_k: int = TOP_K, dense_text: str | None = None, **over) -> list[Hit]:
+    def search(self, text: str | None = None, top_k: int = TOP_K, **over) -> list[Hit]:
         filters = {**self.scope.filters(), **over}
-        return self.engine.search(text or self.text, top_k=top_k, dense_text=dense_text, **filters)
+        return self.engine.search(text or self.text, top_k=top_k, **filters)
 
     def doc_ids(self) -> list[str]:
         """The documents in scope (all when nothing narrows it)."""

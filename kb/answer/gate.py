@@ -80,6 +80,13 @@ def scope_check(ctx: Context) -> str | None:
         if not NOT_A_PLACE.search(name) and not re.search(r"[在的和与及里中对把被给从向于是]", name) and not any(name in d.region + d.title + d.issuer or name[:-1] in d.region
                                                     for d in engine.documents):
             return f"现有政策文件中未找到{name}的文件。"
+    for name in minor_places(ctx.text):
+        # 「珠海香洲区的托位目标」: a district, county or town the documents never mention; its own figures are
+        # not in them (a place they do mention, 海沧区, stays a topic word)
+        stem = MINOR_PLACE.sub("", name)  # 仙游县 is the 仙游 of the region 仙游（莆田）
+        if not any(stem in squeezed_text(engine, d.doc_id) or stem in d.region for d in engine.documents):
+            covered = "、".join(sorted({d.region for d in engine.documents if d.region}))
+            return f"现有政策文件中未找到关于{name}的内容（收录的文件覆盖：{covered}）。"
     for term in QUOTED_TERM.findall(ctx.text):
         # A named item (“放心码”) asked of a document that does not have it, while another document does
         t = squeeze(term)
@@ -92,6 +99,20 @@ def scope_check(ctx: Context) -> str | None:
     if missing:
         return f"现有政策文件中未找到{'、'.join(missing)}年的相关内容。"
     return None
+
+
+MINOR_PLACE = re.compile(r"(区|县|镇|乡|街道)$")
+
+
+def minor_places(text: str) -> list[str]:
+    """Place names below the city (香洲区, 桃城区) in a question: jieba's place-name tag (ns) on a word with a
+    district, county or town suffix."""
+    import jieba.posseg as pseg
+
+    from ..search import _jieba
+
+    _jieba()  # the user dictionary is loaded
+    return [w for w, flag in pseg.cut(text) if flag == "ns" and len(w) >= 3 and MINOR_PLACE.search(w)]
 
 
 def squeeze(text: str) -> str:

@@ -40,9 +40,7 @@ def nearest(ctx: Context) -> list[Hit]:
 def topic_plan(ctx: Context) -> list[Hit]:
     hits = ctx.search()
     topic = responsibility.topic_query(ctx)
-    # The who-words are dropped for the keyword search only; the meaning of the question is the same, so
-    # the dense side reuses the question's vector (remembered while answering: no second encoding).
-    return merge_hits(hits, ctx.search(topic, dense_text=ctx.text)) if topic != ctx.text else hits
+    return merge_hits(hits, ctx.search(topic)) if topic != ctx.text else hits
 
 
 def figure_if_asked(ctx: Context) -> Builder | None:
