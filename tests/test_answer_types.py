@@ -279,6 +279,8 @@ def test_a_district_the_documents_never_mention_is_declined(engine):
     assert ans.abstained and "香洲区" in ans.text
     named = answer(engine, "仙游县司法局负责哪些工作？")  # 仙游 is the county of a document: not declined
     assert not named.abstained
+    common = answer(engine, "珠海新建小区和老城区配套养老服务设施的面积标准分别是多少？")  # 老城区 is no place name
+    assert not common.abstained and "15平方米" in common.text
 
 
 def test_an_a_not_a_question_is_a_part_of_its_own():

@@ -33,7 +33,7 @@ from .slots import unfilled
 COMPARES_WITH = re.compile(r"比|一样|相同|不同|区别|差别|差距|谁(的|更)|哪个(更|多|高)|对比")
 OWN_POLICY = re.compile(r"([\u4e00-\u9fff]{2}(?:区|县))的?(?:实施方案|规划|方案|文件|政策|规定|办法)")
 # words ending in 区/县 that are not places of their own (社区, 小区…) or that point at the corpus (我们县, 全县)
-NOT_A_PLACE = re.compile(r"(社|小|园|片|景|街|辖|地|山|市|郊|老|新|全|本|该|各)[区县]$|^(老|新|主)城区$|^(我们|咱们|我|咱|本|全|该|各|这个|那个|这|那)")
+NOT_A_PLACE = re.compile(r"(社|小|园|片|景|街|辖|地|山|市|郊|老|新|全|本|该|各|发|能|业|宅|住|范|验|护)[区县]$|^(老|新|主)城区$|^(我们|咱们|我|咱|本|全|该|各|这个|那个|这|那)")
 QUOTED_TERM = re.compile(r"[“\"]([^”\"]{2,20})[”\"]")
 SQUEEZE = re.compile(r"[\s“”\"'‘’、，,。·]")
 GATE_FILE = Path(__file__).resolve().parent.parent / "data" / "gate.json"
@@ -112,7 +112,8 @@ def minor_places(text: str) -> list[str]:
     from ..search import _jieba
 
     _jieba()  # the user dictionary is loaded
-    return [w for w, flag in pseg.cut(text) if flag == "ns" and len(w) >= 3 and MINOR_PLACE.search(w)]
+    return [w for w, flag in pseg.cut(text)
+            if flag == "ns" and len(w) >= 3 and MINOR_PLACE.search(w) and not NOT_A_PLACE.search(w)]
 
 
 def squeeze(text: str) -> str:
