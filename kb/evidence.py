@@ -120,7 +120,6 @@ def clean_span(text: str, s: int, e: int) -> tuple[int, int]:
     return s, e
 
 
-
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """The sentences of a passage's text (trimmed), at least 6 characters long: the units the answer
     quotes and the gate scores (their vectors are computed when the index is built)."""
@@ -130,6 +129,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         if e - a >= 6:
             out.append((a, e))
     return out
+
 
 def defines(sentence: str, term: str) -> bool:
     """Whether a sentence spells a term out: a list right before “term”, or 即/是指/包括 right after it."""

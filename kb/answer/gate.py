@@ -69,8 +69,7 @@ def scope_check(ctx: Context) -> str | None:
     """A question about a place or a year the documents in scope do not cover."""
     engine, scope = ctx.engine, ctx.scope
     if scope.unknown_places and not scope.docs and not scope.explicit:
-        covered = "、".join(sorted({d.region for d in engine.documents if d.region}))
-        return f"现有政策文件中未找到关于{'、'.join(scope.unknown_places)}的内容（收录的文件覆盖：{covered}）。"
+        return f"现有政策文件中未找到关于{'、'.join(scope.unknown_places)}的内容（收录的文件覆盖：{covered(engine)}）。"
     if scope.unknown_places and scope.docs and not any(ctx.filters.values()) and COMPARES_WITH.search(ctx.text):
         # 「广州和珠海比，谁的…更多？」: one side of the comparison is not in the documents
         return f"现有政策文件中未找到关于{'、'.join(scope.unknown_places)}的内容，无法比较。"
@@ -85,8 +84,7 @@ def scope_check(ctx: Context) -> str | None:
         # not in them (a place they do mention, 海沧区, stays a topic word)
         stem = MINOR_PLACE.sub("", name)  # 仙游县 is the 仙游 of the region 仙游（莆田）
         if not any(stem in squeezed_text(engine, d.doc_id) or stem in d.region for d in engine.documents):
-            covered = "、".join(sorted({d.region for d in engine.documents if d.region}))
-            return f"现有政策文件中未找到关于{name}的内容（收录的文件覆盖：{covered}）。"
+            return f"现有政策文件中未找到关于{name}的内容（收录的文件覆盖：{covered(engine)}）。"
     for term in QUOTED_TERM.findall(ctx.text):
         # A named item (“放心码”) asked of a document that does not have it, while another document does
         t = squeeze(term)
@@ -99,6 +97,11 @@ def scope_check(ctx: Context) -> str | None:
     if missing:
         return f"现有政策文件中未找到{'、'.join(missing)}年的相关内容。"
     return None
+
+
+def covered(engine) -> str:
+    """The places the documents cover, for a decline."""
+    return "、".join(sorted({d.region for d in engine.documents if d.region}))
 
 
 MINOR_PLACE = re.compile(r"(区|县|镇|乡|街道)$")

@@ -115,13 +115,11 @@ def split_parts(text: str) -> list[str]:
     return parts if len(parts) > 1 else [text]
 
 
-SHORT_PART = 10  # characters: a follow-up part (「有没有补贴」「比珠海多吗」), not a question of its own
-
-
 def part_contexts(ctx: Context, parts: list[str]):
     """A context per part. A part that names no subject the documents know (「目标是多少？」「这摊事谁管？」)
     asks about the previous part's subject, which is put in front of it."""
     topic = ""
+    short = type_table()["multipart"]["follow_up_max_chars"]
     for part in parts:
         sub = ctx.derive(part)
         known = [g for g in sub.groups if any(ctx.voc.idf(t) < ctx.voc.idf_unseen - 1e-9 for t in g)]
@@ -131,26 +129,32 @@ def part_contexts(ctx: Context, parts: list[str]):
             known = sub.groups
         topic = "".join(g[0] for g in known) or topic
         # a short part that names no subject of its own (「有没有补贴？」) follows the part before it
-        follows = inherited or (bool(topic) and len(part) <= SHORT_PART and
-                                not any(figures.is_subject_term(g[0]) for g in ctx.derive(part).groups))
+        follows = inherited or (bool(topic) and len(part) <= short and
+                                not any(figures.is_subject_term(g[0]) for g in sub.groups))
         yield part, sub, follows
+
+
+FOLLOWS_DECLINED = "现有政策文件中未找到能回答这个问题的内容（同上）。"
+
+
+def part_decisions(ctx: Context, parts: list[str]):
+    """(part, its context, builder, decision) for every part. A part that follows a declined part
+    (「…收费多少？有没有补贴？」) is declined too: it is not answered from whatever else its few words match."""
+    declined = False  # whether the last part that named its own subject was declined
+    for part, sub, follows in part_contexts(ctx, parts):
+        if follows and declined:
+            yield part, sub, None, gate.Decision(False, FOLLOWS_DECLINED, {"stage": "topic"})
+            continue
+        b, decision, _entry = run(sub)
+        if not follows:
+            declined = not decision.ok
+        yield part, sub, b, decision
 
 
 def multipart(ctx: Context, parts: list[str]) -> Answer:
     out = Builder(ctx.text, "multipart")
     answered, gates, related = 0, [], []
-    declined = False  # whether the last part that named its own subject was declined
-    for i, (part, sub, inherited) in enumerate(part_contexts(ctx, parts), 1):
-        if inherited and declined:
-            # 「…收费多少？有没有补贴？」: a part about the subject of a declined part is not answered from
-            # whatever else its few words match
-            gates.append({"part": part, "type": sub.qtype, "ok": False, "stage": "topic"})
-            out.add("part", f"（{i}）{part}：")
-            out.add("note", "  现有政策文件中未找到能回答这个问题的内容（同上）。")
-            continue
-        b, decision, _entry = run(sub)
-        if not inherited:
-            declined = not decision.ok
+    for i, (part, sub, b, decision) in enumerate(part_decisions(ctx, parts), 1):
         gates.append({"part": part, "type": sub.qtype, **decision.to_dict()})
         out.add("part", f"（{i}）{part}：")
         if decision.ok:
@@ -186,14 +190,11 @@ def gate_view(engine, question: str) -> list[dict]:
     ctx = make_context(engine, question)
     parts = split_parts(ctx.text)
     out = []
-    declined = False
-    for part, sub, inherited in (part_contexts(ctx, parts) if len(parts) > 1 else [(ctx.text, ctx, False)]):
-        if inherited and declined:
-            out.append({"part": part, "type": sub.qtype, "stage": "topic", "ok": False, "signals": {}})
-            continue
-        _b, decision, _entry = run(sub)
-        if not inherited:
-            declined = not decision.ok
+    if len(parts) > 1:
+        decided = [(part, sub, decision) for part, sub, _b, decision in part_decisions(ctx, parts)]
+    else:
+        decided = [(ctx.text, ctx, run(ctx)[1])]
+    for part, sub, decision in decided:
         sig = dict(decision.signals)
         out.append({"part": part, "type": sub.qtype, "stage": sig.pop("stage", ""), "ok": decision.ok,
                     "signals": {k: v for k, v in sig.items() if k != "p"}})

@@ -18,6 +18,8 @@ from ..select import doc_span
 # A figure below this coverage of the question is not the asked one. Gold: unanswerable ≤0.15,
 # answerable ≥0.61; everyday wording (held-out set) gives answerable ones 0.2–0.35.
 MIN_TARGET_COVERAGE = 0.20
+# Figures scoring this close to the best one are shown with it (several figures of one indicator).
+NEAR_BEST = 0.12
 
 
 def asks_figure(text: str) -> bool:
@@ -118,7 +120,7 @@ def baseline(engine, t: Target) -> tuple[str, str] | None:
     return heads[-1].group(1), cells[-2]
 
 
-def baseline_figures(ctx: Context, text: str, groups, hits, docs) -> list[tuple[float, Target, str]]:
+def baseline_figures(ctx: Context, text: str, groups, hits, docs) -> list[tuple[float, Target, str, str]]:
     """Rows whose baseline year is the asked year (「2020年是多少」 asks the 实际值 column, not the target)."""
     years = set(re.findall(r"(20\d\d)\s*年", text))
     if not years:
@@ -128,9 +130,9 @@ def baseline_figures(ctx: Context, text: str, groups, hits, docs) -> list[tuple[
             if sc >= MIN_TARGET_COVERAGE and target_fits(t, plain) and not subject_missing(ctx, t, groups, docs)]
     out = []
     for sc, t in fits:
-        base = baseline(ctx.engine, t) if sc >= fits[0][0] - 0.12 else None  # rows about the asked indicator only
+        base = baseline(ctx.engine, t) if sc >= fits[0][0] - NEAR_BEST else None  # rows about the asked indicator only
         if base and base[0] in years:
-            out.append((sc, t, base[1]))
+            out.append((sc, t, *base))
     return out
 
 
@@ -164,26 +166,25 @@ def figures(ctx: Context) -> Builder | None:
         [(x, content_terms(Query(text=x, qtype="target", regions=ctx.query.regions), ctx.voc)) for x in parts]
     chosen: list[Target] = []
     best_score = 0.0
-    bases: list[tuple[Target, str]] = []
+    bases: list[tuple[Target, str, str]] = []
     for text, g in asks:
         ranked = fitting_targets(ctx, text, g, ctx.hits, docs)
         if not ranked or ranked[0][0] < MIN_TARGET_COVERAGE:
             found = baseline_figures(ctx, text, g, ctx.hits, docs)
             if found:
                 best_score = max(best_score, found[0][0])
-                bases += [(t, v) for sc, t, v in found if sc >= found[0][0] - 0.12][:2]
+                bases += [(t, year, v) for sc, t, year, v in found if sc >= found[0][0] - NEAR_BEST][:2]
             continue
         best = ranked[0][0]
         best_score = max(best_score, best)
-        chosen += [t for sc, t in ranked if sc >= best - 0.12 and t not in chosen][:4]
+        chosen += [t for sc, t in ranked if sc >= best - NEAR_BEST and t not in chosen][:4]
     if not chosen and not bases:
         return None
     b = Builder(ctx.text, "target")
     b.type_score = min(1.0, best_score)
-    for t, value in bases:
+    for t, year, value in bases:
         found = doc_span(ctx.engine, t.doc_id, t.start, t.end)
         if found:
-            year = baseline(ctx.engine, t)[0]
             unit = f"（{t.unit}）" if t.unit else ""
             b.add("figure", f"{t.indicator}，{year}年实际值{unit}：{value}", *found)
     seen = set()
