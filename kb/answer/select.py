@@ -2,7 +2,10 @@
 the sentence-level dense similarity the gate reads."""
 from __future__ import annotations
 
+import json
 import re
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -14,6 +17,7 @@ from .context import Context, passage_at, task_passages, task_text
 QUOTED = re.compile(r"[“\"]([^”\"]{2,20})[”\"]")
 CLAUSE = re.compile(r"责任(单位|部门)")
 MAX_TASK_SENTENCES = 8
+SELECTION_FILE = Path(__file__).resolve().parent.parent / "data" / "selection.json"
 
 
 def sentence_spans(p: Passage) -> list[tuple[int, int]]:
@@ -29,12 +33,29 @@ def dense_scores(ctx: Context, items: list[tuple[Passage, tuple[int, int]]]) -> 
     return vecs @ ctx.qvec
 
 
+@lru_cache(maxsize=1)
+def selection() -> dict:
+    return json.loads(SELECTION_FILE.read_text(encoding="utf-8"))
+
+
+def dense_bonus(ctx: Context, items, w: float | None = None) -> np.ndarray:
+    """What meaning adds to a sentence's word coverage: its cosine to the question above the pool's
+    mean, in units of the pool's spread, times a weight (kb/data/selection.json). Paraphrased questions
+    share few words with the sentence that answers them; their meaning still does."""
+    w = selection()["sentence_dense_weight"] if w is None else w
+    if not items or not w:
+        return np.zeros(len(items))
+    sims = dense_scores(ctx, items)
+    sd = float(sims.std()) or 1.0
+    return w * np.clip((sims - sims.mean()) / sd, 0, None)
+
+
 def best_sentences(ctx: Context, hits: list[Hit], limit: int = 3, exclude_clause: bool = False,
                    groups=None) -> list[tuple[Passage, tuple[int, int]]]:
     """The sentences of the hits that cover most of the question, de-duplicated by document offset."""
     groups = ctx.groups if groups is None else groups
     quoted = QUOTED.findall(ctx.text)
-    scored = []
+    cands = []
     for rank, h in enumerate(hits):
         p = h.passage
         for a, e in sentence_spans(p):
@@ -43,12 +64,16 @@ def best_sentences(ctx: Context, hits: list[Hit], limit: int = 3, exclude_clause
                 continue
             if p.section_path and s.rstrip("。") in p.section_path[-1]:
                 continue  # a heading names the topic; the sentences under it say what is done
-            score = coverage(groups, s, ctx.voc) + 0.02 * (len(hits) - rank) / max(1, len(hits))
-            if any(x in s for x in quoted):
-                score += 0.5  # the term the question asks about
-                if any(defines(s, x) for x in quoted):
-                    score += 0.3  # and it is spelled out here
-            scored.append((score, p, (a, e)))
+            cands.append((rank, p, (a, e), s))
+    meaning = dense_bonus(ctx, [(p, span) for _r, p, span, _s in cands])
+    scored = []
+    for (rank, p, (a, e), s), m in zip(cands, meaning):
+        score = coverage(groups, s, ctx.voc) + 0.02 * (len(hits) - rank) / max(1, len(hits)) + m
+        if any(x in s for x in quoted):
+            score += 0.5  # the term the question asks about
+            if any(defines(s, x) for x in quoted):
+                score += 0.3  # and it is spelled out here
+        scored.append((score, p, (a, e)))
     scored.sort(key=lambda x: -x[0])
     out, seen = [], []
     for score, p, (a, e) in scored:
@@ -74,14 +99,17 @@ def task_relevance(ctx: Context, p: Passage, groups=None, heading_weight: float 
 
 
 def rank_tasks(ctx: Context, hits: list[Hit], need_clause: bool = False, groups=None) -> list[tuple[float, Hit]]:
-    """Tasks of the hits, best first: fusion score weighted by how much of the question the task covers;
-    a task hit by several passages gains a little."""
+    """Tasks of the hits, best first: fusion score weighted by how much of the question the task covers
+    (in words, and in meaning through its closest sentence); a task hit by several passages gains a little."""
     groups = ctx.groups if groups is None else groups
     tasks: dict[str, tuple[float, Hit]] = {}
-    for h in hits:
-        if need_clause and not h.passage.responsibility:
-            continue
-        score = h.score * (0.5 + task_relevance(ctx, h.passage, groups))
+    kept = [h for h in hits if not (need_clause and not h.passage.responsibility)]
+    items = [(i, (h.passage, sp)) for i, h in enumerate(kept) for sp in sentence_spans(h.passage)]
+    bonus = np.zeros(len(kept))
+    for (i, _item), v in zip(items, dense_bonus(ctx, [it for _i, it in items], selection()["task_dense_weight"])):
+        bonus[i] = max(bonus[i], v)
+    for h, m in zip(kept, bonus):
+        score = h.score * (0.5 + task_relevance(ctx, h.passage, groups) + m)
         tid = h.passage.task_id or h.passage.pid
         if tid in tasks:
             old, best = tasks[tid]
