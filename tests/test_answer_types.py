@@ -147,6 +147,24 @@ def test_a_slot_no_quoted_sentence_fills_is_declined(engine, question, slot):
     assert ans.gate.get("stage") == "slot" and slot in ans.gate.get("slots", [])
 
 
+@pytest.mark.parametrize("question, slot", [("你觉得衡水这个规划在规划期内能全部落实吗？", "judgement"),
+                                            ("珠海和浙江哪个地方更适合退休以后去养老？", "judgement"),
+                                            ("社会工作者职业水平考试一般几月份报名？", "schedule")])
+def test_verdicts_and_event_dates_are_declined_even_where_the_structure_answers(engine, question, slot):
+    """A verdict or an event's calendar date is stated nowhere in a plan, also where a structure answer
+    (a document's period, a comparison per document) would otherwise pass as exact."""
+    ans = answer(engine, question)
+    assert ans.abstained and ans.related
+    gates = ans.gate.get("docs") or ans.gate.get("parts") or [ans.gate]
+    assert all(g.get("stage") == "slot" and slot in g.get("slots", []) for g in gates)
+
+
+def test_judgement_words_inside_a_task_do_not_make_a_verdict(engine):
+    """「做得好不好跟考核挂钩」 describes a task; the question asks who is responsible for it."""
+    ans = answer(engine, "厦门把近邻服务做得好不好跟社区干部考核、约谈挂钩，这一项是哪些单位负责？")
+    assert not ans.abstained and "市委组织部" in ans.text
+
+
 def test_a_slot_the_text_fills_is_answered(engine):
     """A price the text does state (岗位补贴每人每月200元) is answered; 每个月 is a period, not a base."""
     ans = answer(engine, "村里的残疾人联络员每个月有多少岗位补贴？")

@@ -174,16 +174,20 @@ def decide(ctx: Context, b: Builder | None, decline_message: str = "") -> Decisi
         msg = (b.decline if b is not None and b.decline else "") or decline_message or \
             "现有政策文件中未找到能回答这个问题的内容。"
         return Decision(False, msg, {"stage": "type"})
-    if b.exact:
-        return Decision(True, signals={"stage": "exact"})
-    # what the answer quotes, and its statements (a table row is stated with its column: 「2020年实际值」)
+    # The expected answer slot first: an answer from the parsed structure (a document's dates, a unit's
+    # tasks) is exact about what it states, yet it states no verdict, price or procedure either.
+    # A sentence fills a slot only when it is about what was asked (shares a content word with the question):
+    # 「协助办理工商登记」 states a procedure, but not the one for 申请低保.
     quoted = [st.passage.text[st.span[0]:st.span[1]] for st in b.statements if st.passage is not None and st.span]
     quoted += [st.text for st in b.statements if st.passage is not None]
+    quoted = [q for q in quoted if coverage(ctx.groups, q, ctx.voc) > 0] if ctx.groups else quoted
     missing = unfilled(ctx.text, quoted)
     if missing:
         labels = "、".join(s.label for s in missing)
         message = next((s.message for s in missing if s.message), f"现有政策文件中未找到{labels}。")
         return Decision(False, message, {"stage": "slot", "slots": [s.name for s in missing]})
+    if b.exact:
+        return Decision(True, signals={"stage": "exact"})
     sig = signals(ctx, b)
     params = load_params()
     if params is None:
