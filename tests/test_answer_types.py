@@ -192,6 +192,11 @@ def test_a_comparison_with_a_place_not_covered_is_declined(engine):
     ("衡水这份规划的通知主送给了哪些单位？", "各县市区人民政府"),
     ("我们县那个实施方案有效到什么时候？", "2028年12月31日"),
     ("衡水规划的规划期是哪几年？", "2021—2025年"),
+    # round 5: a PDF extraction without line breaks (the addressees follow the notice title on the same line),
+    # a basis sentence that ends 「现制定<title>」 instead of 「制定本规划」, the period asked as 管哪几年
+    ("珠海那份通知是发给哪些单位的？", "各区政府(管委会),市政府各部门,各有关单位"),
+    ("珠海实施方案是依据哪些省级规划制定的？", "《广东省城乡社区服务体系建设“十四五”规划》"),
+    ("衡水的这个规划管哪几年？", "2021—2025年"),
 ])
 def test_document_fields_read_from_the_text(engine, question, expected):
     ans = answer(engine, question)

@@ -14,15 +14,19 @@ FIELDS = [
     ("issuer", "发文机关", re.compile(r"谁|哪个|哪家|什么(部门|单位|机关|机构)|发文(机关|单位|部门)|发布|印发|出台|制定")),
     ("date", "成文日期", re.compile(r"什么时候|何时|哪天|(发|出|印发|发布)的?(哪一?年|几月)|日期|时间|落款")),
     ("title", "标题", re.compile(r"标题|全名|全称|名称|叫什么")),
-    ("period", "规划期/有效期", re.compile(r"有效|失效|过期|施行|执行期|规划期|到哪一?年|管到|适用到|期限|还能用|管用")),
+    ("period", "规划期/有效期", re.compile(r"有效|失效|过期|施行|执行期|规划期|到哪一?年|管到|适用到|期限|还能用|管用|"
+                                          r"(管|覆盖|涵盖|跨)(哪|几)几?年|起止")),
     ("basis", "制定依据", re.compile(r"依据|根据|按照哪|(为了|为)(落实|贯彻)|上级(文件|精神|规划)|哪(份|个)(上级)?文件(制定|出台|编制)|为什么(制定|出台)|背景")),
     ("recipients", "主送机关", re.compile(r"主送|发给(了)?(哪些|谁)|下发(给|到)(哪|谁)|发到(哪|谁)|送(给|达)(哪些|谁)")),
 ]
 # Fields read from the text only (GENRE.md 'Metadata': 主送机关 is the line of addressees ending in a colon
 # after the 文号; the basis is the 依据/根据 … 制定本规划 sentence of the preamble). Not asked unless named.
 TEXT_ONLY = {"basis", "recipients"}
-BASIS = re.compile(r"(?:依据|根据|按照|为(?:认真|进一步|深入|全面)?(?:贯彻落实|贯彻|落实))(?P<what>[^。]{4,160}?)(?:等?相关部署要求|文件精神|精神|要求|部署)?"
-                   r"[^。]{0,20}?(?:制定|编制|制订)(?:了)?本(?:规划|方案|实施方案|办法|意见|细则|条例|计划)")
+BASIS = re.compile(r"(?:依据|根据|按照|为(?:认真|进一步|深入|全面)?(?:贯彻落实|贯彻|落实))(?P<what>[^。]{4,200}?)(?:等?相关部署要求|文件精神|精神|要求|部署)?"
+                   r"[^。]{0,20}?(?:制定|编制|制订)(?:了)?(?:本|此|该)?[^。，,]{0,40}?(?:规划|方案|办法|意见|细则|条例|计划)")
+# The basis sentence belongs to the preamble (GENRE.md 'Metadata'): it is looked for near the top only, so a
+# task that 根据…制定 a list of its own is not read as the document's basis.
+PREAMBLE_CHARS = 3000
 RECIPIENTS = re.compile(r"(?:^|\n|号)\s*(?P<who>(?:各[^\n:：。]{1,30}|[^\n:：。]{2,20}(?:政府|委员会|管委会|部门|单位))"
                         r"(?:[,，、][^\n:：。]{2,30}){0,6})\s*[:：]")
 CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
@@ -71,17 +75,38 @@ def asked_fields(text: str) -> list[tuple[str, str]]:
 def text_field(engine, doc_id: str, key: str) -> tuple[str, tuple | None]:
     """A field only the text states: its value and citation."""
     text = engine.doc_text(doc_id)
-    rx = BASIS if key == "basis" else RECIPIENTS
-    m = rx.search(text[:6000] if key == "recipients" else text)
+    if key == "recipients":
+        m = after_title(engine, doc_id) or RECIPIENTS.search(text[:6000])
+    else:
+        m = BASIS.search(text[:PREAMBLE_CHARS])
     if not m:
         return "", None
     group = "what" if key == "basis" else "who"
     a, e = (m.start(), m.end()) if key == "basis" else m.span(group)
     value = m.group(group).strip(" ,，")
-    titles = re.findall(r"《[^》]{2,60}》", value)
+    titles = re.findall(r"《[^》]{2,60}》", m.group(0) if key == "basis" else value)
     if key == "basis" and titles:
         value = "".join(titles)
     return value, span_citation(engine, doc_id, a, e)
+
+
+# after the title (the short title may stop before 「的通知」), the addressees up to the colon, on one line
+ADDRESSEES = re.compile(r"(?:的(?:通知|意见|决定|函|批复))?[ \t]*(?P<who>[^:：。\n]{2,120}?)[ \t]*[:：]")
+ORGANISATION = re.compile(r"各|政府|部门|单位|委员会|管委会|机关|局|办")
+
+
+def after_title(engine, doc_id: str):
+    """The addressees line right after a notice's title (GB/T 9704: 标题, then 主送机关 ending in a colon) —
+    also where an extraction lost the line breaks (珠海: 「…的通知各区政府(管委会),市政府各部门,各有关单位:」)."""
+    meta = doc_meta(engine, doc_id)
+    text = engine.doc_text(doc_id)
+    at = find_loose(text[:6000], meta.title) if meta and meta.title else None
+    if not at:
+        return None
+    m = ADDRESSEES.match(text, at[1])
+    if not m or not ORGANISATION.search(m.group("who")) or "《" in m.group("who"):
+        return None
+    return m
 
 
 def title_citation(engine, doc_id: str):
