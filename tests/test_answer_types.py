@@ -206,6 +206,18 @@ def test_document_fields_read_from_the_text(engine, question, expected):
     check_citations(engine, ans)
 
 
+def test_a_task_the_unit_leads_is_shown_whole(engine):
+    """县司法局 leads 完善城乡社区法律服务: every point of that task is listed (公共法律服务站 is its fourth
+    sentence), while the tasks it shares show their closest points only."""
+    ans = answer(engine, "县司法局在县里的实施方案里负责哪些事？")
+    assert ans.qtype == "unit" and not ans.abstained
+    lead = ans.text.split("牵头｜")[1].split("配合/责任单位｜")[0]
+    assert "公共法律服务站" in lead and lead.count("要点：") > 3
+    shared = ans.text.split("配合/责任单位｜")[1].split("配合/责任单位｜")[0]
+    assert 0 < shared.count("要点：") <= 3
+    check_citations(engine, ans)
+
+
 def test_unit_answer_quotes_what_the_unit_does_in_each_task(engine):
     ans = answer(engine, "珠海市残联负责哪些任务？")
     assert ans.qtype == "unit"

@@ -101,7 +101,9 @@ def unit_tasks(ctx: Context) -> Builder | None:
                 heading = t.get("heading") or t.get("section", "")
                 b.quote("task", f"  【{region}】{role}｜{heading} —— ", p, span)
                 n = b.statements[-1].n
-                for point in key_sentences(ctx, p, unit):
+                # a task the unit leads is its own work, shown whole; a shared task by its closest points
+                points = task_sentences(ctx, p) if role == "牵头" and p.task_id else key_sentences(ctx, p, unit)
+                for point in points:
                     b.quote("measure", "      要点：", *point)
                 b.table.append({"doc_id": doc_id, "title": title, "region": region, "section": t.get("section", ""),
                                 "role": role, "lead": t.get("lead") or [], "partners": t.get("partners") or [],
