@@ -86,7 +86,8 @@ class Engine:
         self.data = data
         self._docs = {d.meta.doc_id: d for d in data.docs}
         self.searcher = Searcher(data.passages, data.store, self.embedder,
-                                 self.settings.bm25_weight, self.settings.dense_weight, self.settings.rrf_k)
+                                 self.settings.bm25_weight, self.settings.dense_weight, self.settings.rrf_k,
+                                 self.settings.sentence_weight)
         self._targets = None  # derived from the index; computed on first use
         self._tasks = None
         self._derived: dict[str, object] = {}  # other values derived from this index (see derived())

@@ -12,6 +12,9 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
+
 from .query import dense_query, weighted_query
 from .store.base import Filters
 from .types import Hit, Passage
@@ -76,12 +79,41 @@ class Searcher:
     MODES = ("bm25", "dense", "hybrid")
 
     def __init__(self, passages: list[Passage], store, embedder,
-                 bm25_weight: float = 1.0, dense_weight: float = 1.0, rrf_k: int = 60):
+                 bm25_weight: float = 1.0, dense_weight: float = 1.0, rrf_k: int = 60, sentence_weight: float = 0.0):
         self.passages = passages
         self.store = store
         self.embedder = embedder
-        self.weights = {"bm25": bm25_weight, "dense": dense_weight}
+        self.weights = {"bm25": bm25_weight, "dense": dense_weight, "sentence": sentence_weight}
         self.rrf_k = rrf_k
+        self._sentences = None  # (sentence vectors, passage of each sentence), built on first use
+
+    def sentence_ranking(self, qvec, depth: int, filters) -> list[tuple[int, float]]:
+        """Passages ranked by their closest sentence to the question (max over sentences): a passage holds
+        several topics, and a paraphrased question meets the one sentence it asks about better than the
+        passage's average."""
+        if self._sentences is None:
+            from .evidence import sentence_spans  # evidence reads this module's tokenizer
+
+            owner, texts = [], []
+            for i, p in enumerate(self.passages):
+                for a, e in sentence_spans(p.text):
+                    owner.append(i)
+                    texts.append(p.text[a:e])
+            mat = np.asarray(self.embedder.encode_documents(texts, show_progress=False), dtype=np.float32) \
+                if texts else np.zeros((0, 1), np.float32)
+            self._sentences = (mat, np.asarray(owner, dtype=np.int64))
+        mat, owner = self._sentences
+        if not len(owner):
+            return []
+        best = np.full(len(self.passages), -np.inf, dtype=np.float32)
+        np.maximum.at(best, owner, mat @ np.asarray(qvec, dtype=np.float32))
+        out = []
+        for i in np.argsort(-best):
+            if len(out) >= depth or best[i] == -np.inf:
+                break
+            if not filters or filters.admits(self.passages[int(i)]):
+                out.append((int(i), float(best[i])))
+        return out
 
     @property
     def bm25(self):
@@ -98,6 +130,8 @@ class Searcher:
         qvec = self.embedder.encode_queries([dense_query(query, df_share)])[0] if "dense" in modes else None
         got = self.store.retrieve(query, qvec, modes, depth, Filters(doc, region, level), weights)
         ranked = got.ranked
+        if mode == "hybrid" and self.weights["sentence"] and got.fused is None and qvec is not None:
+            ranked["sentence"] = self.sentence_ranking(qvec, depth, Filters(doc, region, level))
         if not any(ranked.values()):
             return []
         if mode != "hybrid":
@@ -110,7 +144,8 @@ class Searcher:
             b = info.get("bm25", {}).get(i, (None, None))
             d = info.get("dense", {}).get(i, (None, None))
             hits.append(Hit(passage=self.passages[i], score=float(score), rank=rank,
-                            bm25_rank=b[0], bm25_score=b[1], dense_rank=d[0], dense_score=d[1]))
+                            bm25_rank=b[0], bm25_score=b[1], dense_rank=d[0], dense_score=d[1],
+                            sentence_rank=info.get("sentence", {}).get(i, (None, None))[0]))
         return hits
 
 

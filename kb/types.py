@@ -171,6 +171,7 @@ class Hit:
     bm25_score: float | None = None
     dense_rank: int | None = None
     dense_score: float | None = None
+    sentence_rank: int | None = None  # rank by the passage's closest sentence (Settings.sentence_weight)
 
 
 @dataclass

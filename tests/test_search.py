@@ -5,6 +5,7 @@ import pytest
 from kb.errors import FilterError, QueryError
 from kb.query import expand
 from kb.search import DenseIndex, fuse, tokenize
+from kb.store.base import Filters
 
 
 def test_tokenizer_keeps_policy_terms_and_drops_stop_words():
@@ -31,9 +32,29 @@ def test_hybrid_hits_explain_both_retrievers(engine):
     top = hits[0]
     assert top.bm25_rank is not None and top.dense_rank is not None
     w = engine.settings
-    assert top.score == pytest.approx(w.bm25_weight / (w.rrf_k + top.bm25_rank) + w.dense_weight / (w.rrf_k + top.dense_rank))
+    assert top.sentence_rank is not None
+    assert top.score == pytest.approx(w.bm25_weight / (w.rrf_k + top.bm25_rank) + w.dense_weight / (w.rrf_k + top.dense_rank)
+                                      + w.sentence_weight / (w.rrf_k + top.sentence_rank))
     assert top.passage.doc_id == "putian-county-plan"
     assert "1.优化社区养老和助残服务供给" in top.passage.section
+
+
+def test_sentence_ranking_scores_a_passage_by_its_closest_sentence(engine):
+    """The third list ranks passages by the best cosine of any of their sentences to the question, and
+    keeps to the filters."""
+    from kb.evidence import sentence_spans
+
+    s = engine.searcher
+    qvec = engine.question_vector("我家老人一个人住，摔倒了没人知道，有人定期上门看看吗？")
+    ranked = s.sentence_ranking(qvec, 10, Filters(doc="zhejiang-plan"))
+    assert ranked and all(s.passages[i].doc_id == "zhejiang-plan" for i, _ in ranked)
+    assert [x for _, x in ranked] == sorted((x for _, x in ranked), reverse=True)
+    i, score = ranked[0]
+    p = s.passages[i]
+    sims = engine.sentence_vectors([p.text[a:e] for a, e in sentence_spans(p.text)]) @ qvec
+    assert score == pytest.approx(float(sims.max()), abs=1e-5)
+    top = s.passages[s.sentence_ranking(qvec, 1, Filters())[0][0]]
+    assert "养老" in top.text or "老年" in top.text  # a task on older people, whatever its words
 
 
 def test_everyday_words_reach_the_policy_task(engine):
