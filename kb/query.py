@@ -85,6 +85,7 @@ PLACES = tuple((
     "广州 深圳 珠海 佛山 东莞 中山 惠州 汕头 江门 湛江 南宁 海口 三亚 成都 贵阳 昆明 西安 兰州 西宁 银川 乌鲁木齐 "
     "拉萨 呼和浩特"
 ).split())
+PROVINCES = PLACES[:34]  # provinces, autonomous regions and SARs: the first line above
 PLACE_SUFFIX = re.compile(r"([\u4e00-\u9fff]{2,4}?)(?:省|市)(?![场民政级委区县])")
 
 

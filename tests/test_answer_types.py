@@ -322,3 +322,17 @@ def test_an_a_not_a_question_is_a_part_of_its_own():
     from kb.answer.pipeline import split_parts
 
     assert len(split_parts("珠海那229个要改造的老旧小区是哪些？我家小区在不在里面？")) == 2
+
+
+# ---------------------------------------------------------------- round 5: places the answer never mentions
+
+def test_a_city_inside_the_documents_region_that_no_answer_sentence_names_is_declined(engine):
+    """浙江's figure is for the whole province; the question asks 宁波's share, which no sentence states."""
+    ans = answer(engine, "浙江的未来社区建设目标里，宁波要建多少个？")
+    assert ans.abstained and "宁波" in ans.text and ans.gate.get("stage") == "place"
+
+
+def test_a_province_the_document_treats_as_a_topic_is_not_a_place_to_decline(engine):
+    """台湾 in the county plan is a topic (cross-strait family exchange, written 仙台), not a sub-area."""
+    ans = answer(engine, "县里跟台湾的婚姻家庭交流由哪些单位负责？")
+    assert not ans.abstained and "县委台港澳办" in ans.text

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..evidence import coverage
+from ..query import PROVINCES
 from .build import Builder
 from .context import Context, task_text
 from .select import dense_scores, sentence_spans
@@ -91,6 +92,26 @@ def scope_check(ctx: Context) -> str | None:
     if missing:
         return f"现有政策文件中未找到{'、'.join(missing)}年的相关内容。"
     return None
+
+
+def places_not_in(ctx: Context, quoted: list[str]) -> list[str]:
+    """Places the question names, other than the regions of the documents (and their names), that none
+    of the answer's sentences mentions."""
+    from .context import known_regions
+
+    own = known_regions(ctx.engine)
+    names = list(dict.fromkeys(list(ctx.query.regions) + minor_places(ctx.text)))
+    out = []
+    for name in names:
+        stem = MINOR_PLACE.sub("", name) if len(name) > 2 else name
+        if any(stem in r or r in stem for r in own) or any(stem in d.region or stem in d.title
+                                                            for d in ctx.engine.documents):
+            continue
+        if name in PROVINCES and any(name in ctx.engine.doc_text(d) for d in ctx.doc_ids()):
+            continue  # a province the document deals with as a topic (台湾: cross-strait exchange), not a sub-area
+        if not any(stem in squeeze(q) for q in quoted):
+            out.append(name)
+    return out
 
 
 def covered(engine) -> str:
@@ -186,6 +207,13 @@ def decide(ctx: Context, b: Builder | None, decline_message: str = "") -> Decisi
         labels = "、".join(s.label for s in missing)
         message = next((s.message for s in missing if s.message), f"现有政策文件中未找到{labels}。")
         return Decision(False, message, {"stage": "slot", "slots": [s.name for s in missing]})
+    # a clause quotes only its units; the task it belongs to is named by its heading
+    away = places_not_in(ctx, quoted + [st.passage.section_path[-1] for st in b.statements
+                                        if st.passage is not None and st.passage.section_path])
+    if away:
+        # 「分给温州的名额」「澳门的服务中心」: a place below or beside the documents' own regions that the
+        # answer never mentions — the answer is about the region as a whole, not about that place
+        return Decision(False, f"现有政策文件中未找到关于{'、'.join(away)}的具体内容。", {"stage": "place"})
     if b.exact:
         return Decision(True, signals={"stage": "exact"})
     sig = signals(ctx, b)
