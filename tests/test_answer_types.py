@@ -149,7 +149,9 @@ def test_a_slot_no_quoted_sentence_fills_is_declined(engine, question, slot):
 
 @pytest.mark.parametrize("question, slot", [("你觉得衡水这个规划在规划期内能全部落实吗？", "judgement"),
                                             ("珠海和浙江哪个地方更适合退休以后去养老？", "judgement"),
-                                            ("社会工作者职业水平考试一般几月份报名？", "schedule")])
+                                            ("社会工作者职业水平考试一般几月份报名？", "schedule"),
+                                            ("珠海智感安防小区要在哪一年之前全覆盖？", "year"),
+                                            ("县里要新增的综合减灾示范社区具体名单是哪些？", "named_sites")])
 def test_verdicts_and_event_dates_are_declined_even_where_the_structure_answers(engine, question, slot):
     """A verdict or an event's calendar date is stated nowhere in a plan, also where a structure answer
     (a document's period, a comparison per document) would otherwise pass as exact."""
@@ -157,6 +159,11 @@ def test_verdicts_and_event_dates_are_declined_even_where_the_structure_answers(
     assert ans.abstained and ans.related
     gates = ans.gate.get("docs") or ans.gate.get("parts") or [ans.gate]
     assert all(g.get("stage") == "slot" and slot in g.get("slots", []) for g in gates)
+
+
+def test_a_year_stated_by_the_structure_answer_fills_the_year_slot(engine):
+    ans = answer(engine, "衡水的规划管到哪一年？")
+    assert not ans.abstained and ans.qtype == "document" and "2025" in ans.text
 
 
 def test_judgement_words_inside_a_task_do_not_make_a_verdict(engine):

@@ -201,14 +201,16 @@ def decide(ctx: Context, b: Builder | None, decline_message: str = "") -> Decisi
     # 「协助办理工商登记」 states a procedure, but not the one for 申请低保.
     quoted = [st.passage.text[st.span[0]:st.span[1]] for st in b.statements if st.passage is not None and st.span]
     quoted += [st.text for st in b.statements if st.passage is not None]
-    quoted = [q for q in quoted if coverage(ctx.groups, q, ctx.voc) > 0] if ctx.groups else quoted
+    # (a structure answer is about what was asked by construction: its statements all count)
+    topical = [q for q in quoted if coverage(ctx.groups, q, ctx.voc) > 0] if ctx.groups and not b.exact else quoted
+    quoted, all_quoted = topical, quoted
     missing = unfilled(ctx.text, quoted)
     if missing:
         labels = "、".join(s.label for s in missing)
         message = next((s.message for s in missing if s.message), f"现有政策文件中未找到{labels}。")
         return Decision(False, message, {"stage": "slot", "slots": [s.name for s in missing]})
     # a clause quotes only its units; the task it belongs to is named by its heading
-    away = places_not_in(ctx, quoted + [st.passage.section_path[-1] for st in b.statements
+    away = places_not_in(ctx, all_quoted + [st.passage.section_path[-1] for st in b.statements
                                         if st.passage is not None and st.passage.section_path])
     if away:
         # 「分给温州的名额」「澳门的服务中心」: a place below or beside the documents' own regions that the
