@@ -343,3 +343,14 @@ def test_a_province_the_document_treats_as_a_topic_is_not_a_place_to_decline(eng
     """台湾 in the county plan is a topic (cross-strait family exchange, written 仙台), not a sub-area."""
     ans = answer(engine, "县里跟台湾的婚姻家庭交流由哪些单位负责？")
     assert not ans.abstained and "县委台港澳办" in ans.text
+
+
+def test_a_measures_answer_also_shows_the_best_sentence_of_a_neighbouring_task(engine):
+    """An everyday question lands on a neighbouring task first (服务机制); the sentence it asks about
+    (驻区单位…开放停车场地, in 健全多方参与机制) is shown after the task, cited, under its own heading."""
+    ans = answer(engine, "小区旁边机关大院晚上车位都空着，衡水能不能让我们进去停一下车？")
+    assert not ans.abstained
+    extra = [line for line in ans.text.splitlines() if line.startswith("另见")]
+    assert extra and any("停车场地" in line for line in extra)
+    assert all(re.search(r"\[\d+\]$", line) for line in extra)
+    check_citations(engine, ans)

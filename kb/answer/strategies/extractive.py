@@ -37,6 +37,14 @@ def measures(ctx: Context) -> Builder | None:
     p = ranked[0][1].passage
     b = Builder(ctx.text, ctx.qtype)
     b.add("heading", f"《{p.title}》{heading_of(p)}：")
-    for x, span in task_sentences(ctx, p):
+    body = task_sentences(ctx, p)
+    for x, span in body:
         b.quote("quote", "", x, span)
+    # The sentences that answer the question best, wherever they are: a question in everyday words often
+    # lands on a neighbouring task first, and the sentence it asks about is then shown too.
+    inside = {(x.doc_id, x.start + a) for x, (a, _e) in body}
+    extra = [(x, sp) for x, sp in best_sentences(ctx, ctx.hits[:5], limit=2, exclude_clause=True)
+             if x.task_id != p.task_id and (x.doc_id, x.start + sp[0]) not in inside]
+    for x, span in extra:
+        b.quote("quote", f"另见《{x.title}》{heading_of(x)}：", x, span)
     return None if b.empty else b
