@@ -40,7 +40,8 @@ def nearest(ctx: Context) -> list[Hit]:
 def topic_plan(ctx: Context) -> list[Hit]:
     hits = ctx.search()
     topic = responsibility.topic_query(ctx)
-    return merge_hits(hits, ctx.search(topic)) if topic != ctx.text else hits
+    # the topic words are a keyword query: BM25 ranks them without a second encoding of the question
+    return merge_hits(hits, ctx.search(topic, mode="bm25")) if topic != ctx.text else hits
 
 
 def figure_if_asked(ctx: Context) -> Builder | None:
