@@ -40,8 +40,7 @@ def nearest(ctx: Context) -> list[Hit]:
 def topic_plan(ctx: Context) -> list[Hit]:
     hits = ctx.search()
     topic = responsibility.topic_query(ctx)
-    # the topic words are a keyword query: BM25 ranks them without a second encoding of the question
-    return merge_hits(hits, ctx.search(topic, mode="bm25")) if topic != ctx.text else hits
+    return merge_hits(hits, ctx.search(topic)) if topic != ctx.text else hits
 
 
 def figure_if_asked(ctx: Context) -> Builder | None:
