@@ -3,9 +3,10 @@
 Three kinds of evidence, in order:
 1. scope: a place no document covers, a year no document in scope states — declined outright;
 2. type evidence from the strategy: a figure of the asked indicator and subject, a clause of the
-   matching task, a unit/date/document found in the parsed structure (exact answers pass here); and the
-   expected answer slot (a price, an opening hour, a procedure…: kb/answer/slots.py) filled by a quoted
-   sentence;
+   matching task, a unit/date/document found in the parsed structure; the expected answer slot (a price,
+   an opening hour, a year, a procedure, a verdict…: kb/answer/slots.py) filled by a sentence on the
+   question's topic; a place the question names below or beside the documents' regions named by the answer
+   (exact structure answers pass after these two checks);
 3. a calibrated score (logistic regression, weights in kb/data/gate.json, fitted by
    `python -m eval.calibrate_gate` with cross-validation) over general signals: the dense similarity of
    the question to its best evidence sentence and that sentence's margin over the rest, the lexical
@@ -199,19 +200,18 @@ def decide(ctx: Context, b: Builder | None, decline_message: str = "") -> Decisi
     # tasks) is exact about what it states, yet it states no verdict, price or procedure either.
     # A sentence fills a slot only when it is about what was asked (shares a content word with the question):
     # 「协助办理工商登记」 states a procedure, but not the one for 申请低保.
-    quoted = [st.passage.text[st.span[0]:st.span[1]] for st in b.statements if st.passage is not None and st.span]
-    quoted += [st.text for st in b.statements if st.passage is not None]
-    # (a structure answer is about what was asked by construction: its statements all count)
-    topical = [q for q in quoted if coverage(ctx.groups, q, ctx.voc) > 0] if ctx.groups and not b.exact else quoted
-    quoted, all_quoted = topical, quoted
-    missing = unfilled(ctx.text, quoted)
+    # (a structure answer is about what was asked by construction: all its statements count)
+    stated = [st.passage.text[st.span[0]:st.span[1]] for st in b.statements if st.passage is not None and st.span]
+    stated += [st.text for st in b.statements if st.passage is not None]
+    on_topic = stated if b.exact or not ctx.groups else [q for q in stated if coverage(ctx.groups, q, ctx.voc) > 0]
+    missing = unfilled(ctx.text, on_topic)
     if missing:
         labels = "、".join(s.label for s in missing)
         message = next((s.message for s in missing if s.message), f"现有政策文件中未找到{labels}。")
         return Decision(False, message, {"stage": "slot", "slots": [s.name for s in missing]})
     # a clause quotes only its units; the task it belongs to is named by its heading
-    away = places_not_in(ctx, all_quoted + [st.passage.section_path[-1] for st in b.statements
-                                        if st.passage is not None and st.passage.section_path])
+    headings = [st.passage.section_path[-1] for st in b.statements if st.passage is not None and st.passage.section_path]
+    away = places_not_in(ctx, stated + headings)
     if away:
         # 「分给温州的名额」「澳门的服务中心」: a place below or beside the documents' own regions that the
         # answer never mentions — the answer is about the region as a whole, not about that place
