@@ -77,15 +77,15 @@ def dense_query(question: str, df_share: Callable[[str], float] | None = None, c
 
 # Provinces and larger cities, so that a question about a place the corpus does not cover (深圳, 广州)
 # is recognised as such; the corpus's own regions are added from the documents by the caller.
-PLACES = tuple((
+PROVINCES = tuple(  # provinces, autonomous regions and SARs
     "北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 "
-    "四川 贵州 云南 陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门 "
+    "四川 贵州 云南 陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门".split())
+PLACES = PROVINCES + tuple((
     "石家庄 唐山 保定 邯郸 衡水 沧州 廊坊 太原 沈阳 大连 长春 哈尔滨 南京 苏州 无锡 常州 南通 徐州 杭州 宁波 温州 "
     "绍兴 嘉兴 湖州 金华 台州 丽水 衢州 舟山 合肥 福州 厦门 泉州 莆田 漳州 南昌 济南 青岛 烟台 郑州 洛阳 武汉 长沙 "
     "广州 深圳 珠海 佛山 东莞 中山 惠州 汕头 江门 湛江 南宁 海口 三亚 成都 贵阳 昆明 西安 兰州 西宁 银川 乌鲁木齐 "
     "拉萨 呼和浩特"
 ).split())
-PROVINCES = PLACES[:34]  # provinces, autonomous regions and SARs: the first line above
 PLACE_SUFFIX = re.compile(r"([\u4e00-\u9fff]{2,4}?)(?:省|市)(?![场民政级委区县])")
 
 

@@ -27,7 +27,7 @@ import numpy as np
 from ..evidence import coverage
 from ..query import PROVINCES
 from .build import Builder
-from .context import Context, task_text
+from .context import Context, docs_of_place, known_regions, task_text
 from .select import dense_scores, sentence_spans
 from .slots import unfilled
 
@@ -78,7 +78,7 @@ def scope_check(ctx: Context) -> str | None:
     for name in minor_places(ctx.text):
         # 「珠海香洲区的托位目标」: a district, county or town the documents never mention; its own figures are
         # not in them (a place they do mention, 海沧区, stays a topic word)
-        stem = MINOR_PLACE.sub("", name)  # 仙游县 is the 仙游 of the region 仙游（莆田）
+        stem = place_stem(name)  # 仙游县 is the 仙游 of the region 仙游（莆田）
         if not any(stem in squeezed_text(engine, d.doc_id) or stem in d.region for d in engine.documents):
             return f"现有政策文件中未找到关于{name}的内容（收录的文件覆盖：{covered(engine)}）。"
     for term in QUOTED_TERM.findall(ctx.text):
@@ -98,15 +98,12 @@ def scope_check(ctx: Context) -> str | None:
 def places_not_in(ctx: Context, quoted: list[str]) -> list[str]:
     """Places the question names, other than the regions of the documents (and their names), that none
     of the answer's sentences mentions."""
-    from .context import known_regions
-
     own = known_regions(ctx.engine)
     names = list(dict.fromkeys(list(ctx.query.regions) + minor_places(ctx.text)))
     out = []
     for name in names:
-        stem = MINOR_PLACE.sub("", name) if len(name) > 2 else name
-        if any(stem in r or r in stem for r in own) or any(stem in d.region or stem in d.title
-                                                            for d in ctx.engine.documents):
+        stem = place_stem(name)
+        if any(stem in r or r in stem for r in own) or docs_of_place(ctx.engine, stem):
             continue
         if name in PROVINCES and any(name in ctx.engine.doc_text(d) for d in ctx.doc_ids()):
             continue  # a province the document deals with as a topic (台湾: cross-strait exchange), not a sub-area
@@ -121,6 +118,11 @@ def covered(engine) -> str:
 
 
 MINOR_PLACE = re.compile(r"(区|县|镇|乡|街道)$")
+
+
+def place_stem(name: str) -> str:
+    """A place name without its district/county/town suffix (仙游县 -> 仙游), as regions are written."""
+    return MINOR_PLACE.sub("", name) if len(name) > 2 else name
 
 
 def minor_places(text: str) -> list[str]:
