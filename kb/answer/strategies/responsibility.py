@@ -118,3 +118,15 @@ def name_regions(ctx: Context, b: Builder) -> None:
             region = doc_region(ctx.engine, st.doc_id)
             if region:
                 st.text = f"【{region}】{st.text}"
+
+
+def units_in_prose(ctx: Context) -> Builder | None:
+    """No clause of the task and no sentence saying who leads: the sentences on the topic that name a unit
+    as the actor (「各级民政部门要建立…」). A topical sentence naming no unit does not say who is responsible."""
+    unit_name = cues.rx("unit_name")
+    chosen = [(p, span) for p, span in best_sentences(ctx, ctx.hits[:5], limit=6, exclude_clause=True)
+              if unit_name.search(p.text[span[0]:span[1]])][:2]
+    b = Builder(ctx.text, "responsibility")
+    for p, span in chosen:
+        b.quote("quote", f"《{p.title}》{heading_of(p)} —— ", p, span)
+    return None if b.empty else b
