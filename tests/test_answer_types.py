@@ -25,6 +25,8 @@ def test_every_registered_type_has_a_plan_strategies_and_a_followup_form():
     ("衡水规划的文号是什么？", "document"),
     ("老年人助餐服务由哪些部门负责？", "responsibility"),
     ("民政部门负责哪些任务？", "responsibility"),  # no unit the documents name: not a unit question
+    ("珠海市水务局在方案中要参与哪方面的工作？", "unit"),  # which part of the work, not which tasks
+    ("广电网络集团分公司在县里方案中要配合完成什么？", "unit"),
 ])
 def test_registry_classifies(engine, question, qtype):
     ctx = make_context(engine, question)
@@ -354,3 +356,18 @@ def test_a_measures_answer_also_shows_the_best_sentence_of_a_neighbouring_task(e
     assert extra and any("停车场地" in line for line in extra)
     assert all(re.search(r"\[\d+\]$", line) for line in extra)
     check_citations(engine, ans)
+
+
+def test_responsibility_in_a_document_without_clauses_needs_a_sentence_naming_a_unit(engine):
+    """浙江's plan has no 责任单位 clauses: a sentence that names the unit answers (各级民政部门要建立…); a
+    topical sentence that names none (助餐服务覆盖80%以上社区) does not, and the question is declined."""
+    ans = answer(engine, "浙江规划要求哪个部门建立规划指标任务完成情况监测制度？")
+    assert not ans.abstained and "各级民政部门" in ans.text
+    check_citations(engine, ans)
+    ans = answer(engine, "浙江规划里老年助餐服务的责任单位是哪几个部门？")
+    assert ans.abstained and "责任单位" in ans.text
+
+
+def test_a_sum_asked_in_yi_yuan_is_not_answered_by_a_percentage(engine):
+    ans = answer(engine, "衡水“十四五”期间城乡社区综合服务设施建设的总投资是多少亿元？")
+    assert ans.abstained
