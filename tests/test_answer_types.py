@@ -206,12 +206,16 @@ def test_a_comparison_with_a_place_not_covered_is_declined(engine):
     ("珠海那份通知是发给哪些单位的？", "各区政府(管委会),市政府各部门,各有关单位"),
     ("珠海实施方案是依据哪些省级规划制定的？", "《广东省城乡社区服务体系建设“十四五”规划》"),
     ("衡水的这个规划管哪几年？", "2021—2025年"),
+    # round 6: the 版记 fields (附件 over two wrapped lines and two passages, 公开方式, the office and date of 印发)
+    ("衡水规划后面附了哪几个附件？", "规划专项行动清单"),
+    ("珠海方案的公开方式是什么？", "主动公开"),
+    ("珠海这份实施方案由哪个办公室印发？", "珠海市民政局办公室2023年1月10日印发"),
 ])
 def test_document_fields_read_from_the_text(engine, question, expected):
     ans = answer(engine, question)
     assert ans.qtype == "document" and not ans.abstained
-    line = next(x for x in ans.text.splitlines() if expected in x)
-    assert re.search(r"原文：.+\[\d+\]", line)  # quoted from the document, cited
+    st = next(st for st in ans.statements if expected in st.text)
+    assert "原文：" in st.text and st.passage is not None  # quoted from the document, cited
     check_citations(engine, ans)
 
 
@@ -371,3 +375,14 @@ def test_responsibility_in_a_document_without_clauses_needs_a_sentence_naming_a_
 def test_a_sum_asked_in_yi_yuan_is_not_answered_by_a_percentage(engine):
     ans = answer(engine, "衡水“十四五”期间城乡社区综合服务设施建设的总投资是多少亿元？")
     assert ans.abstained
+
+
+def test_an_empty_attachment_label_states_no_attachment(engine):
+    """厦门's text ends with 「附件:」 and nothing after it: the attachment was not included, so no name is given."""
+    ans = answer(engine, "厦门试点方案有哪些附件？")
+    assert ans.abstained and "附件" in ans.text
+
+
+def test_printed_date_asked_of_a_document_without_a_banji_line_gives_the_signature_date(engine):
+    ans = answer(engine, "衡水这个规划的文号和印发日期是什么？")
+    assert not ans.abstained and "2022年5月10日" in ans.text and "衡政办字〔2022〕28号" in ans.text

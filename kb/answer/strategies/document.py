@@ -18,10 +18,25 @@ FIELDS = [
                                           r"(管|覆盖|涵盖|跨)(哪|几)几?年|起止")),
     ("basis", "制定依据", re.compile(r"依据|根据|按照哪|(为了|为)(落实|贯彻)|上级(文件|精神|规划)|哪(份|个)(上级)?文件(制定|出台|编制)|为什么(制定|出台)|背景")),
     ("recipients", "主送机关", re.compile(r"主送|发给(了)?(哪些|谁)|下发(给|到)(哪|谁)|发到(哪|谁)|送(给|达)(哪些|谁)")),
+    ("attachments", "附件", re.compile(r"附件|附了|附有|附带|后面附")),
+    ("cc", "抄送", re.compile(r"抄送")),
+    ("printed", "印发", re.compile(r"印发日期|(哪天|哪一天|什么时候|何时|几号|哪年哪月)印发|印发(的)?(时间|日期|于)|"
+                                  r"(哪个|哪家|什么)\S{0,4}(办公室|办公厅|单位|部门|机关)印发")),
+    ("public", "公开方式", re.compile(r"公开方式|(是否|是不是|能不能|可不可以)公开|公开(吗|不公开)|(主动|依申请)公开")),
 ]
 # Fields read from the text only (GENRE.md 'Metadata': 主送机关 is the line of addressees ending in a colon
 # after the 文号; the basis is the 依据/根据 … 制定本规划 sentence of the preamble). Not asked unless named.
-TEXT_ONLY = {"basis", "recipients"}
+TEXT_ONLY = {"basis", "recipients", "attachments", "cc", "printed", "public"}
+# The 版记 and cover fields (GENRE.md 'Metadata': 附件, 抄送, 印发日期, 公开方式), each written as a label and its
+# value; an attachment list runs over several numbered lines, a long name wraps onto the next line.
+COVER_FIELDS = {
+    "attachments": re.compile(r"附件\s*[:：]\s*(?P<v>(?:\d+\s*[.．、]\s*)?[^\n:：]{2,80}(?:\n(?:\d+\s*[.．、]\s*)?[^\n:：。]{2,80}){0,8})"),
+    "cc": re.compile(r"抄送\s*[:：]\s*(?P<v>[^\n。]{2,200})"),
+    "printed": re.compile(r"(?P<v>(?:[^\s:：，,。]{0,24}?(?:办公室|办公厅|政府|局|委员会|厅|部)\s*)?"
+                          r"(?:19|20)\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*印发"),
+    "public": re.compile(r"公开方式\s*[:：]\s*(?P<v>主动公开|依申请公开|不予公开|不公开|[^\s，,。:：]{2,8})"),
+}
+ATTACHMENT_ITEM = re.compile(r"(?:^|\n)\s*\d+\s*[.．、]\s*")
 BASIS = re.compile(r"(?:依据|根据|按照|为(?:认真|进一步|深入|全面)?(?:贯彻落实|贯彻|落实))(?P<what>[^。]{4,200}?)(?:等?相关部署要求|文件精神|精神|要求|部署)?"
                    r"[^。]{0,20}?(?:制定|编制|制订)(?:了)?(?:本|此|该)?[^。，,]{0,40}?(?:规划|方案|办法|意见|细则|条例|计划)")
 # The basis sentence belongs to the preamble (GENRE.md 'Metadata'): it is looked for near the top only, so a
@@ -66,15 +81,19 @@ def chinese_date(value: str) -> str:
 
 def asked_fields(text: str) -> list[tuple[str, str]]:
     out = [(key, label) for key, label, rx in FIELDS if rx.search(text)]
-    if any(k in TEXT_ONLY for k, _ in out):
+    if any(k in ("basis", "recipients") for k, _ in out):
         # 「依据哪份文件、经谁同意」: the 谁 belongs to the basis, not to the issuer
-        out = [(k, l) for k, l in out if k in TEXT_ONLY or k == "doc_number"]
+        out = [(k, l) for k, l in out if k in ("basis", "recipients", "doc_number")]
+    if any(k == "printed" for k, _ in out):
+        out = [(k, l) for k, l in out if k != "date"]  # 哪天印发 asks the 印发日期, not the 成文日期
     return out or [(k, l) for k, l, _ in FIELDS if k not in TEXT_ONLY]
 
 
 def text_field(engine, doc_id: str, key: str) -> tuple[str, tuple | None]:
     """A field only the text states: its value and citation."""
     text = engine.doc_text(doc_id)
+    if key in COVER_FIELDS:
+        return cover_field(engine, doc_id, key)
     if key == "recipients":
         m = after_title(engine, doc_id) or RECIPIENTS.search(text[:6000])
     else:
@@ -88,6 +107,30 @@ def text_field(engine, doc_id: str, key: str) -> tuple[str, tuple | None]:
     if key == "basis" and titles:
         value = "".join(titles)
     return value, span_citation(engine, doc_id, a, e)
+
+
+def cover_field(engine, doc_id: str, key: str) -> tuple[str, tuple | None]:
+    """附件, 抄送, 印发日期, 公开方式: the last labelled occurrence (the 版记 closes the document); an empty
+    「附件：」 (the attachment not included in the file) states nothing."""
+    text = engine.doc_text(doc_id)
+    found = list(COVER_FIELDS[key].finditer(text))
+    if key == "attachments":
+        # the list of attachments, not a task's 「附件：…」 mention inside a sentence
+        found = [m for m in found if "\n" in m.group("v") or ATTACHMENT_ITEM.match(m.group("v")) or
+                 m.end() >= len(text.rstrip()) - 1 or text[m.end():m.end() + 1] == "\n"]
+    if not found:
+        return "", None
+    m = found[-1] if key != "attachments" else found[0]
+    value = m.group("v").strip()
+    if key == "printed":  # 「公开方式:主动公开珠海市民政局办公室2023年1月10日印发」: the office and the date
+        value = re.sub(r"^(主动公开|依申请公开|不予公开|不公开)", "", value) + "印发"
+    if key == "attachments":
+        items = [re.sub(r"\s+", "", x) for x in ATTACHMENT_ITEM.split("\n" + value) if x.strip()]
+        value = "；".join(f"{i}. {x}" for i, x in enumerate(items, 1)) if len(items) > 1 else "".join(items)
+    # the label can fall between two passages, and a list of attachments run over two: cited from where
+    # its value begins
+    cited = span_citation(engine, doc_id, m.start(), m.end()) or span_citation(engine, doc_id, m.start("v"), m.end())
+    return value, cited
 
 
 # after the title (the short title may stop before 「的通知」), the addressees up to the colon, on one line
@@ -144,6 +187,10 @@ def document_info(ctx: Context) -> Builder | None:
                 value, cited = period(ctx.engine, meta)
             elif key in TEXT_ONLY:
                 value, cited = text_field(ctx.engine, doc_id, key)
+                if key == "printed" and not value and meta.date:
+                    # no 版记 line: the date under the signature is the one the document carries
+                    label, value = "成文日期（文件未单列印发日期）", chinese_date(meta.date)
+                    cited = in_text(ctx.engine, doc_id, value)
             else:
                 value = getattr(meta, key, "") or ""
                 if key == "date":
