@@ -386,3 +386,10 @@ def test_an_empty_attachment_label_states_no_attachment(engine):
 def test_printed_date_asked_of_a_document_without_a_banji_line_gives_the_signature_date(engine):
     ans = answer(engine, "衡水这个规划的文号和印发日期是什么？")
     assert not ans.abstained and "2022年5月10日" in ans.text and "衡政办字〔2022〕28号" in ans.text
+
+
+def test_a_figure_per_person_asked_as_each_person_is_the_per_capita_figure(engine):
+    """平均每个人 is the base 人 (人均体育场地面积), not a base of 个."""
+    ans = answer(engine, "珠海以后平均每个人能有多大的体育场地？")
+    assert not ans.abstained and "3.0平方米" in ans.text
+    check_citations(engine, ans)

@@ -46,10 +46,11 @@ def target_fits(t: Target, question: str) -> bool:
         return False  # the figure is set for another year (2025 asked as 2023)
     # 每个月/每一年 are the periods 每月/每年, not a base of 个 (a figure per person per month is asked)
     question = re.sub(r"每[个一](月|年|天|周|季度)", r"每\1", question)
+    question = re.sub(r"每[个一]?人", "每人", question)  # 平均每个人 is the base 人 (人均), not 个
     for m in cues.rx("per_base").finditer(question):
         base = m.group(1)
         sent = t.sentence.replace("名", "") if base != "名" else t.sentence
-        if not re.search(f"每{base}", sent):
+        if not re.search(f"每{base}", sent) and not (base == "人" and "人均" in sent):
             return False
     return True
 
