@@ -106,7 +106,9 @@ def place_names(question: str, known: tuple[str, ...] = ()) -> list[str]:
 
 
 def _generic_place(name: str) -> bool:
-    return bool(re.search(r"(城|全|本|各|我|该|地|县|城乡|区|新建|超|门|都|直辖)$", name)) or name in ("城市", "全市", "全省")
+    # 试点市, 示范市, 文明城市: a designation a city earns, not a city's name
+    return bool(re.search(r"(城|全|本|各|我|该|地|县|城乡|区|新建|超|门|都|直辖|试点|示范|样板|先行|模范|文明|标杆)$", name)) \
+        or name in ("城市", "全市", "全省")
 
 
 # ---------------------------------------------------------------- question type

@@ -28,6 +28,8 @@ def test_places_known_and_unknown():
     assert place_names("珠海和厦门在社区养老方面", KNOWN) == ["珠海", "厦门"]
     assert place_names("深圳市城乡社区服务体系建设规划", KNOWN) == ["深圳"]
     assert place_names("城市社区和新建小区的标准", KNOWN) == []  # 城市 is not a place
+    assert place_names("厦门创建试点市要求多大比例的社区", KNOWN) == ["厦门"]  # 试点市 is a designation
+    assert place_names("争创全国文明城市和示范市", KNOWN) == []
 
 
 def test_county_and_years():
