@@ -120,7 +120,9 @@ def test_comparison_names_the_documents_that_do_not_state_it(engine):
         assert "未载明" in ans.text
 
 
-@pytest.mark.parametrize("question", ["社区医院挂号怎么预约？", "医保卡丢了怎么补办？", "身份证过期了去哪里换？"])
+@pytest.mark.parametrize("question", ["社区医院挂号怎么预约？", "医保卡丢了怎么补办？", "身份证过期了去哪里换？",
+                                      # round 6: a procedure asked as 走什么流程, the channel as 网上…还是现场
+                                      "残疾人证丢了，补办要走什么流程？", "孩子上幼儿园是在网上报名还是去现场报？"])
 def test_out_of_scope_howto_is_declined_with_related_passages(engine, question):
     ans = answer(engine, question)
     assert ans.abstained and ans.text.startswith("现有政策文件中未找到")
@@ -393,3 +395,9 @@ def test_a_figure_per_person_asked_as_each_person_is_the_per_capita_figure(engin
     ans = answer(engine, "珠海以后平均每个人能有多大的体育场地？")
     assert not ans.abstained and "3.0平方米" in ans.text
     check_citations(engine, ans)
+
+
+def test_a_yes_no_question_on_online_services_is_not_a_procedure(engine):
+    """只能网上办了吗 asks what the plan keeps (线下办事服务渠道), not how to carry out an errand."""
+    ans = answer(engine, "珠海老人不会用智能手机，以后办事是不是只能网上办了？")
+    assert not ans.abstained and "线下" in ans.text
