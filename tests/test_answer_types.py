@@ -141,6 +141,8 @@ def test_ask_json_keeps_its_keys_and_adds_statements(engine):
 # ---------------------------------------------------------------- round 4: slots, per-document answers, document fields
 
 @pytest.mark.parametrize("question, slot", [("衡水的社区综合服务站早上几点开门？", "clock"),
+                                            ("珠海的党群服务中心周六周日开门吗？", "clock"),
+                                            ("县里老旧小区到现在已经改了多少户了？", "actual"),
                                             ("社区托育班的学费贵不贵？", "money"),
                                             ("家政服务的投诉热线电话是多少？", "contact")])
 def test_a_slot_no_quoted_sentence_fills_is_declined(engine, question, slot):
@@ -298,7 +300,7 @@ def test_a_baseline_year_is_answered_from_the_table_column(engine):
 
 
 @pytest.mark.parametrize("question", ["五个地方里哪个城市的社区服务做得最好？", "衡水的规划到2025年能全部完成吗？",
-                                      "你觉得近邻服务到底有没有用？"])
+                                      "你觉得近邻服务到底有没有用？", "珠海社区服务搞下来效果怎么样？"])
 def test_opinions_and_predictions_are_declined_plainly(engine, question):
     ans = answer(engine, question)
     assert ans.abstained and "不对此作评价" in ans.text and ans.citations == []
