@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # unanswerable questions).
 DEFAULT_SETS = [ROOT / "eval" / n for n in ("questions.jsonl", "heldout.jsonl", "dev_v2.jsonl", "everyday_dev.jsonl",
                                             "blind/questions.jsonl", "dev_r4.jsonl", "blind_r4/questions.jsonl",
-                                            "dev_r5.jsonl", "blind_r5/questions.jsonl")]
+                                            "dev_r5.jsonl", "blind_r5/questions.jsonl",
+                                            "blind_r6/questions.jsonl")]
 GATE_JSON = ROOT / "kb" / "data" / "gate.json"
 L2 = 1.0  # ridge penalty on standardised weights: ~300 samples, few negatives
 FOLDS = 5

@@ -403,3 +403,10 @@ def test_a_yes_no_question_on_online_services_is_not_a_procedure(engine):
     """只能网上办了吗 asks what the plan keeps (线下办事服务渠道), not how to carry out an errand."""
     ans = answer(engine, "珠海老人不会用智能手机，以后办事是不是只能网上办了？")
     assert not ans.abstained and "线下" in ans.text
+
+
+def test_two_figures_asked_in_one_sentence_are_both_answered(engine):
+    """「要改造多少个老旧小区、建多少个未来社区」: each clause asks its own figure."""
+    ans = answer(engine, "浙江“十四五”要改造多少个城镇老旧小区、建多少个未来社区？")
+    assert not ans.abstained and "3000" in ans.text and "350" in ans.text
+    check_citations(engine, ans)

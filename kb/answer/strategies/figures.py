@@ -22,6 +22,9 @@ MIN_TARGET_COVERAGE = 0.20
 NEAR_BEST = 0.12
 
 
+FIGURE_WORDS = r"多少个?|要|是|各|几个"
+
+
 def asks_figure(text: str) -> bool:
     return bool(cues.rx("asks_figure").search(text))
 
@@ -163,6 +166,11 @@ def add_figure(ctx: Context, b: Builder, t: Target, same: list[Target], prefix: 
 def figures(ctx: Context) -> Builder | None:
     docs = ctx.doc_ids()
     parts = [x for x in re.split(r"[？?；;]", ctx.text) if x.strip() and asks_figure(x)]
+    if len(parts) < 2:
+        # 「要改造多少个老旧小区、建多少个未来社区」: two figures asked in one sentence, each with its own subject
+        clauses = [x for x in re.split(r"[，,、]", ctx.text) if x.strip() and asks_figure(x)]
+        if len(clauses) >= 2 and all(re.search(r"[\u4e00-\u9fff]{2}", re.sub(FIGURE_WORDS, "", x)) for x in clauses):
+            parts = clauses
     asks = [(ctx.text, ctx.groups)] if len(parts) < 2 else \
         [(x, content_terms(Query(text=x, qtype="target", regions=ctx.query.regions), ctx.voc)) for x in parts]
     chosen: list[Target] = []
