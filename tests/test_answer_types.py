@@ -410,3 +410,10 @@ def test_two_figures_asked_in_one_sentence_are_both_answered(engine):
     ans = answer(engine, "浙江“十四五”要改造多少个城镇老旧小区、建多少个未来社区？")
     assert not ans.abstained and "3000" in ans.text and "350" in ans.text
     check_citations(engine, ans)
+
+
+def test_a_unit_with_few_shared_tasks_shows_more_of_each(engine):
+    """珠海市司法局 shares two tasks: their points are spread over a budget, so the one on 法律明白人 is shown."""
+    ans = answer(engine, "珠海市司法局在实施方案中负责哪些任务？")
+    assert ans.qtype == "unit" and "法律明白人" in ans.text
+    check_citations(engine, ans)

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..build import Builder
 from ..context import Context, doc_title, known_regions
-from ..select import task_sentences
+from ..select import selection, task_sentences
 from .structure_cite import clause_citation
 
 # Level words in front of a unit name: 市民政局 and 县民政局 are each document's 民政局.
@@ -92,6 +92,8 @@ def unit_tasks(ctx: Context) -> Builder | None:
                         if core(u) == unit})
         b.add("heading", f"【{region}】《{title}》中{'、'.join(names)}：牵头{len(lead)}项，"
                          f"配合或共同负责{len(part)}项")
+        # the points of shared tasks, spread over them: a unit with one or two shows more of each
+        per_task = max(3, min(8, selection()["unit_sentence_budget"] // max(1, len(part))))
         for role, group in (("牵头", lead), ("配合/责任单位", part)):
             for t in group[:MAX_TASKS_PER_ROLE]:
                 cited = clause_citation(ctx.engine, t)
@@ -102,7 +104,7 @@ def unit_tasks(ctx: Context) -> Builder | None:
                 b.quote("task", f"  【{region}】{role}｜{heading} —— ", p, span)
                 n = b.statements[-1].n
                 # a task the unit leads is its own work, shown whole; a shared task by its closest points
-                points = task_sentences(ctx, p) if role == "牵头" and p.task_id else key_sentences(ctx, p, unit)
+                points = task_sentences(ctx, p) if role == "牵头" and p.task_id else key_sentences(ctx, p, unit, per_task)
                 for point in points:
                     b.quote("measure", "      要点：", *point)
                 b.table.append({"doc_id": doc_id, "title": title, "region": region, "section": t.get("section", ""),
