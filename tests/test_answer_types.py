@@ -424,3 +424,9 @@ def test_a_unit_with_few_shared_tasks_shows_more_of_each(engine):
     ans = answer(engine, "珠海市司法局在实施方案中负责哪些任务？")
     assert ans.qtype == "unit" and "法律明白人" in ans.text
     check_citations(engine, ans)
+
+
+def test_a_span_of_time_asked_without_the_word_phase_is_answered_from_the_phase_headings(engine):
+    ans = answer(engine, "厦门试点全面铺开那一段是从哪天到哪天？")
+    assert ans.qtype == "phase" and "2021年4月22日—11月30日" in ans.text
+    check_citations(engine, ans)

@@ -56,7 +56,7 @@ def _cues(name: str) -> re.Pattern | None:
 # then comparison, then the text types in the order of their cues.
 REGISTRY: list[QuestionType] = [
     QuestionType("document", nearest, (document.document_info,), cues=_cues("document")),
-    QuestionType("phase", nearest, (phases.phase_info,), cues=_cues("phase")),
+    QuestionType("phase", nearest, (phases.phase_info, extractive.sentences_answer), cues=_cues("phase")),
     QuestionType("deadline", nearest, (deadline.due_by,), cues=_cues("deadline")),
     QuestionType("unit", nearest, (unit.unit_tasks,), detect=unit.detect, cues=_cues("unit")),
     QuestionType("comparison", plain, (comparison.comparison,),
