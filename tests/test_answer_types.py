@@ -430,3 +430,13 @@ def test_a_span_of_time_asked_without_the_word_phase_is_answered_from_the_phase_
     ans = answer(engine, "厦门试点全面铺开那一段是从哪天到哪天？")
     assert ans.qtype == "phase" and "2021年4月22日—11月30日" in ans.text
     check_citations(engine, ans)
+
+
+def test_a_follow_up_part_keeps_the_place_and_the_passage_of_the_part_before(engine):
+    """「县里…要改多少户？由哪些部门负责？」: the second part names neither place nor task; it is answered for the
+    county's document, from the task whose figure answered the first part."""
+    ans = answer(engine, "县里老旧小区改造要改多少户？由哪些部门负责？")
+    assert not ans.abstained and "2万户" in ans.text
+    second = ans.text.split("（2）")[1]
+    assert "县住建局" in second and "珠海" not in second
+    check_citations(engine, ans)

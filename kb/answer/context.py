@@ -44,6 +44,7 @@ class Context:
     filters: dict = field(default_factory=dict)  # the caller's doc/region/level
     qtype: str = "general"  # the registry's type (may refine query.qtype)
     hits: list[Hit] = field(default_factory=list)
+    prior: list = field(default_factory=list)  # passages the previous part was answered from (a follow-up part)
     _groups: list | None = None
     _qvec: np.ndarray | None = None
 

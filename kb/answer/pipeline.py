@@ -2,14 +2,15 @@
 strategies → the gate → statements rendered to text; optional LLM phrasing at the very end."""
 from __future__ import annotations
 
+import dataclasses
 import re
 
 from ..qtypes import type_table
 from ..query import question_type
-from ..types import Answer
+from ..types import Answer, Hit
 from . import gate, registry
 from .build import Builder, abstain
-from .context import Context, doc_region, doc_title, make_context
+from .context import Context, doc_region, doc_title, make_context, merge_hits
 from .strategies import comparison, figures
 
 
@@ -38,6 +39,10 @@ def run(ctx: Context) -> tuple[Builder | None, gate.Decision, registry.QuestionT
             else ctx.engine.search(ctx.text, top_k=3)
         return None, gate.Decision(False, reason, {"stage": "scope"}), entry
     ctx.hits = entry.plan(ctx)
+    if ctx.prior:
+        # 「…要改多少户？由哪些部门负责？」: the follow-up is about the passage the part before was answered from
+        top = ctx.hits[0].score if ctx.hits else 1.0
+        ctx.hits = merge_hits([Hit(p, top + 1e-3 * (len(ctx.prior) - i)) for i, p in enumerate(ctx.prior)], ctx.hits)
     b = None
     for strategy in entry.strategies:
         b = strategy(ctx)
@@ -120,6 +125,7 @@ def part_contexts(ctx: Context, parts: list[str]):
     asks about the previous part's subject, which is put in front of it."""
     topic = ""
     short = type_table()["multipart"]["follow_up_max_chars"]
+    where = None  # the scope of the last part that named a place (县里, 珠海)
     for part in parts:
         sub = ctx.derive(part)
         known = [g for g in sub.groups if any(ctx.voc.idf(t) < ctx.voc.idf_unseen - 1e-9 for t in g)]
@@ -131,6 +137,11 @@ def part_contexts(ctx: Context, parts: list[str]):
         # a short part that names no subject of its own (「有没有补贴？」) follows the part before it
         follows = inherited or (bool(topic) and len(part) <= short and
                                 not any(figures.is_subject_term(g[0]) for g in sub.groups))
+        if sub.scope.explicit or sub.scope.docs or sub.scope.unknown_places:
+            where = sub.scope
+        elif where is not None:
+            # 「县里老旧小区要改多少户？由哪些部门负责？」: a part that names no place asks about the same place
+            sub.scope = dataclasses.replace(where, docs=list(where.docs), unknown_places=list(where.unknown_places))
         yield part, sub, follows
 
 
@@ -141,13 +152,18 @@ def part_decisions(ctx: Context, parts: list[str]):
     """(part, its context, builder, decision) for every part. A part that follows a declined part
     (「…收费多少？有没有补贴？」) is declined too: it is not answered from whatever else its few words match."""
     declined = False  # whether the last part that named its own subject was declined
+    prior: list = []  # the passages that part was answered from
     for part, sub, follows in part_contexts(ctx, parts):
         if follows and declined:
             yield part, sub, None, gate.Decision(False, FOLLOWS_DECLINED, {"stage": "topic"})
             continue
+        if follows:
+            sub.prior = prior
         b, decision, _entry = run(sub)
         if not follows:
             declined = not decision.ok
+            cited = [st.passage for st in (b.statements if b is not None and decision.ok else []) if st.passage]
+            prior = list({p.pid: p for p in cited}.values())[:2]
         yield part, sub, b, decision
 
 
