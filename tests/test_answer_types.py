@@ -440,3 +440,10 @@ def test_a_follow_up_part_keeps_the_place_and_the_passage_of_the_part_before(eng
     second = ans.text.split("（2）")[1]
     assert "县住建局" in second and "珠海" not in second
     check_citations(engine, ans)
+
+
+def test_a_base_stated_in_the_sentence_before_the_figure_fits(engine):
+    """「每个村(社区)建设1个…。培养3名以上骨干“法律明白人”」: the base 每个 is in the paragraph, not the sentence."""
+    ans = answer(engine, "县里每个村要培养几个“法律明白人”？")
+    assert not ans.abstained and "3名以上" in ans.text
+    check_citations(engine, ans)

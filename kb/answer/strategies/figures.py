@@ -38,8 +38,10 @@ def asked_units(question: str) -> tuple[str, ...] | None:
     return None
 
 
-def target_fits(t: Target, question: str) -> bool:
-    """The figure is of the kind asked: same unit when one is asked, same base (每千/每万/每个…)."""
+def target_fits(t: Target, question: str, before: str = "") -> bool:
+    """The figure is of the kind asked: same unit when one is asked, same base (每千/每万/每个…). The base may
+    be stated in the sentences before the figure's, within its paragraph (before): 「每个村(社区)建设1个…
+    阵地…。培养3名以上骨干“法律明白人”」."""
     units = asked_units(question)
     if units and t.unit not in units:
         return False
@@ -52,7 +54,8 @@ def target_fits(t: Target, question: str) -> bool:
     question = re.sub(r"每[个一]?人", "每人", question)  # 平均每个人 is the base 人 (人均), not 个
     for m in cues.rx("per_base").finditer(question):
         base = m.group(1)
-        sent = t.sentence.replace("名", "") if base != "名" else t.sentence
+        sent = before + t.sentence
+        sent = sent.replace("名", "") if base != "名" else sent
         if not re.search(f"每{base}", sent) and not (base == "人" and "人均" in sent):
             return False
     return True
@@ -106,7 +109,14 @@ def subject_missing(ctx: Context, t: Target, groups, docs: list[str]) -> list[st
 def fitting_targets(ctx: Context, text: str, groups, hits, docs) -> list[tuple[float, Target]]:
     """Figures of the asked kind and subject, best first (the type evidence of a figure answer)."""
     return [(sc, t) for sc, t in rank_targets(ctx, groups, hits, docs)
-            if target_fits(t, text) and not subject_missing(ctx, t, groups, docs)]
+            if target_fits(t, text, paragraph_before(ctx.engine, t)) and not subject_missing(ctx, t, groups, docs)]
+
+
+def paragraph_before(engine, t: Target, chars: int = 120) -> str:
+    """The text of the figure's paragraph before its sentence (at most chars)."""
+    text = engine.doc_text(t.doc_id)
+    lo = max(0, t.start - chars)
+    return text[lo:t.start].rsplit("\n", 1)[-1]
 
 
 BASE_HEADER = re.compile(r"(20\d\d)\s*年?\s*(?:实际值|基期值|基期|现状值)")
