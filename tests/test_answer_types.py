@@ -447,3 +447,11 @@ def test_a_base_stated_in_the_sentence_before_the_figure_fits(engine):
     ans = answer(engine, "县里每个村要培养几个“法律明白人”？")
     assert not ans.abstained and "3名以上" in ans.text
     check_citations(engine, ans)
+
+
+def test_a_share_of_a_whole_the_figure_does_not_name_is_declined(engine):
+    """珠海 states 专职社区民警80%以上的工作时间 (a share of working time), not a share of the police force;
+    莆田 states 专兼职社区民警占派出所警力不低于40%, which is answered."""
+    assert answer(engine, "珠海方案要求专兼职社区民警占派出所警力的比例不低于多少？").abstained
+    ans = answer(engine, "莆田那边派出所的警察要占多大比例下到社区？")
+    assert not ans.abstained and "40%" in ans.text

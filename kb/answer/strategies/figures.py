@@ -45,6 +45,15 @@ def target_fits(t: Target, question: str, before: str = "") -> bool:
     units = asked_units(question)
     if units and t.unit not in units:
         return False
+    whole = re.search(r"占([^，。？?、]{2,14}?)的?(比例|比重|百分比|百分之|多少|几成)", question)
+    if whole and not re.search(r"多|几|什么|啥", whole.group(1)):
+        # 「占派出所警力的比例」: a share is of a whole, which the figure's sentence names (80%以上的工作时间 is a
+        # share of working time, not of the police force)
+        import jieba
+
+        words = [w for w in jieba.lcut(re.sub(r"^(全|总|所有)", "", whole.group(1))) if len(w) >= 2]
+        if words and not any(w in before + t.sentence for w in words):
+            return False
     years = re.findall(r"(20\d\d)\s*年", question)
     own = re.findall(r"20\d\d", t.deadline or "")
     if years and own and not set(own) & set(years) and not any(y in t.sentence for y in years):
