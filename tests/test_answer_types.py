@@ -144,6 +144,8 @@ def test_ask_json_keeps_its_keys_and_adds_statements(engine):
                                             ("珠海的党群服务中心周六周日开门吗？", "clock"),
                                             ("县里老旧小区到现在已经改了多少户了？", "actual"),
                                             ("社区托育班的学费贵不贵？", "money"),
+                                            ("衡水社区服务设施建设总投资多少？", "money"),
+                                            ("我们社区的书记叫什么名字？", "person"),
                                             ("家政服务的投诉热线电话是多少？", "contact")])
 def test_a_slot_no_quoted_sentence_fills_is_declined(engine, question, slot):
     """The documents cover the topic but state no opening hour, price or phone number: declined, with the
