@@ -146,6 +146,8 @@ def test_ask_json_keeps_its_keys_and_adds_statements(engine):
                                             ("社区托育班的学费贵不贵？", "money"),
                                             ("衡水社区服务设施建设总投资多少？", "money"),
                                             ("我们社区的书记叫什么名字？", "person"),
+                                            ("县里哪几个乡镇是儿童关爱保护示范点？", "named_sites"),
+                                            ("珠海离我家最近的自助机在哪条街？", "address"),
                                             ("家政服务的投诉热线电话是多少？", "contact")])
 def test_a_slot_no_quoted_sentence_fills_is_declined(engine, question, slot):
     """The documents cover the topic but state no opening hour, price or phone number: declined, with the
