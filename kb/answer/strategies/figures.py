@@ -38,6 +38,18 @@ def asked_units(question: str) -> tuple[str, ...] | None:
     return None
 
 
+@lru_cache(maxsize=256)
+def whole_words(question: str) -> tuple[str, ...]:
+    """The words of the whole a share is asked of (占X的比例 → X), once per question, not once per figure."""
+    whole = re.search(r"占([^，。？?、]{2,14}?)的?(比例|比重|百分比|百分之|多少|几成)", question)
+    if not whole or re.search(r"多|几|什么|啥", whole.group(1)):
+        return ()
+    import jieba
+
+    _jieba()  # the user dictionary is loaded
+    return tuple(w for w in jieba.lcut(re.sub(r"^(全|总|所有)", "", whole.group(1))) if len(w) >= 2)
+
+
 def target_fits(t: Target, question: str, before: str = "") -> bool:
     """The figure is of the kind asked: same unit when one is asked, same base (每千/每万/每个…). The base may
     be stated in the sentences before the figure's, within its paragraph (before): 「每个村(社区)建设1个…
@@ -45,15 +57,11 @@ def target_fits(t: Target, question: str, before: str = "") -> bool:
     units = asked_units(question)
     if units and t.unit not in units:
         return False
-    whole = re.search(r"占([^，。？?、]{2,14}?)的?(比例|比重|百分比|百分之|多少|几成)", question)
-    if whole and not re.search(r"多|几|什么|啥", whole.group(1)):
+    words = whole_words(question)
+    if words and not any(w in before + t.sentence for w in words):
         # 「占派出所警力的比例」: a share is of a whole, which the figure's sentence names (80%以上的工作时间 is a
         # share of working time, not of the police force)
-        import jieba
-
-        words = [w for w in jieba.lcut(re.sub(r"^(全|总|所有)", "", whole.group(1))) if len(w) >= 2]
-        if words and not any(w in before + t.sentence for w in words):
-            return False
+        return False
     years = re.findall(r"(20\d\d)\s*年", question)
     own = re.findall(r"20\d\d", t.deadline or "")
     if years and own and not set(own) & set(years) and not any(y in t.sentence for y in years):
