@@ -66,9 +66,17 @@ class Context:
     @property
     def qvec(self) -> np.ndarray:
         if self._qvec is None:
-            # the text the dense retriever embeds, so the vector is the one its search already computed
-            self._qvec = self.engine.question_vector(dense_text(self.text))
+            self._qvec = self.engine.question_vector(self.qvec_text)
         return self._qvec
+
+    @property
+    def qvec_text(self) -> str:
+        # the question with all its synonym-list terms, the text the gate (kb/data/gate.json) was calibrated on
+        return query_mod.dense_query(self.text)
+
+    def prefetch(self, *more: str) -> None:
+        """The searches about to run and the question vector, encoded in one batch."""
+        self.engine.prefetch([self.text, *more], [self.qvec_text])
 
     def search(self, text: str | None = None, top_k: int = TOP_K, **over) -> list[Hit]:
         filters = {**self.scope.filters(), **over}
@@ -81,11 +89,6 @@ class Context:
     def derive(self, text: str) -> "Context":
         """A context for part of this question (multi-part questions): same filters and history."""
         return make_context(self.engine, text, self.history, **self.filters, inherit_places=self.query.regions)
-
-
-def dense_text(question: str) -> str:
-    """What the dense retriever embeds for a question (query.dense_query where the lexicon defines it)."""
-    return getattr(query_mod, "dense_query", query_mod.expand)(question)
 
 
 def make_context(engine, question: str, history=None, doc=None, region=None, level=None,

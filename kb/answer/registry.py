@@ -29,6 +29,7 @@ class QuestionType:
 
 
 def plain(ctx: Context) -> list[Hit]:
+    ctx.prefetch()
     return ctx.search()
 
 
@@ -38,8 +39,9 @@ def nearest(ctx: Context) -> list[Hit]:
 
 
 def topic_plan(ctx: Context) -> list[Hit]:
-    hits = ctx.search()
     topic = responsibility.topic_query(ctx)
+    ctx.prefetch(topic)
+    hits = ctx.search()
     return merge_hits(hits, ctx.search(topic)) if topic != ctx.text else hits
 
 

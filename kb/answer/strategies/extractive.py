@@ -14,6 +14,7 @@ def definition_hits(ctx: Context) -> list[Hit]:
     with the question, so the term is searched on its own too."""
     from ..select import QUOTED
 
+    ctx.prefetch(*QUOTED.findall(ctx.text))
     hits = ctx.search()
     for term in QUOTED.findall(ctx.text):
         hits = merge_hits(hits, ctx.search(term, top_k=3))
