@@ -29,6 +29,7 @@ from ..query import PROVINCES
 from .build import Builder
 from .context import Context, docs_of_place, known_regions, task_text
 from .select import dense_scores, sentence_spans
+from . import terms
 from .slots import unfilled
 
 # A question that sets one place against another (GENRE.md 'the same question for several places')
@@ -67,7 +68,7 @@ def load_params(path: str = str(GATE_FILE)) -> dict | None:
 
 
 def scope_check(ctx: Context) -> str | None:
-    """A question about a place or a year the documents in scope do not cover."""
+    """A question about a place, a year or the meaning of a coined term the documents in scope do not cover."""
     engine, scope = ctx.engine, ctx.scope
     if scope.unknown_places and not scope.docs and not scope.explicit:
         return f"现有政策文件中未找到关于{'、'.join(scope.unknown_places)}的内容（收录的文件覆盖：{covered(engine)}）。"
@@ -89,6 +90,10 @@ def scope_check(ctx: Context) -> str | None:
             if others:
                 where = "、".join(dict.fromkeys(d.region or d.title for d in others))
                 return f"现有政策文件中，所问文件未提到“{term}”（只见于{where}的文件）。"
+    undefined = terms.undefined_terms(ctx)
+    if undefined:
+        # 「“13335”工作法具体指什么？」: the documents use the label but never spell it out
+        return f"现有政策文件提到了{'、'.join(f'“{t}”' for t in undefined)}，但没有说明它具体指什么。"
     missing = [y for y in ctx.query.years if not any(y in engine.doc_text(d) for d in docs)]
     if missing:
         return f"现有政策文件中未找到{'、'.join(missing)}年的相关内容。"

@@ -70,12 +70,12 @@ REGISTRY: list[QuestionType] = [
                  decline="现有政策文件中未找到这项工作的责任单位。"),
     QuestionType("target", plain, (figures.figures,), cues=_cues("target"),
                  decline="现有政策文件中未找到这一指标的具体数值。"),
-    QuestionType("definition", extractive.definition_hits, (figure_if_asked, extractive.sentences_answer),
+    QuestionType("definition", extractive.definition_hits, (extractive.coined_term, figure_if_asked, extractive.sentences_answer),
                  cues=_cues("definition")),
     QuestionType("measures", plain, (figure_if_asked, extractive.measures, extractive.sentences_answer),
                  cues=_cues("measures")),
 ]
-GENERAL = QuestionType("general", plain, (figure_if_asked, extractive.sentences_answer))
+GENERAL = QuestionType("general", plain, (extractive.coined_term, figure_if_asked, extractive.sentences_answer))
 
 
 def classify(ctx: Context) -> QuestionType:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from ...types import Hit
 from ..build import Builder
 from ..context import Context, merge_hits
-from ..select import best_sentences, rank_tasks, task_sentences
+from .. import terms
+from ..select import best_sentences, rank_tasks, sentence_spans, task_sentences
 from .responsibility import heading_of
 
 
@@ -19,6 +20,22 @@ def definition_hits(ctx: Context) -> list[Hit]:
     for term in QUOTED.findall(ctx.text):
         hits = merge_hits(hits, ctx.search(term, top_k=3))
     return hits
+
+
+def coined_term(ctx: Context) -> Builder | None:
+    """「“五社联动”是指什么？」: the sentence that spells the coined term out (kb/answer/terms.py), cited; an
+    exact answer, since that sentence states what the term stands for."""
+    b = Builder(ctx.text, ctx.qtype)
+    found = [w for term in terms.asked_terms(ctx.engine, ctx.text)
+             for w in terms.spellings(ctx.engine, term, ctx.doc_ids())[:3]]
+    several = len({d for d, _ in found}) > 1
+    for doc_id, off in found:
+        p = next((x for x in ctx.engine.passages if x.doc_id == doc_id and x.start <= off < x.end), None)
+        span = next(((a, e) for a, e in sentence_spans(p) if a <= off - p.start < e), None) if p else None
+        if span:
+            b.quote("quote", f"【{p.region}】" if several and p.region else "", p, span)
+    b.exact = not b.empty
+    return None if b.empty else b
 
 
 def sentences_answer(ctx: Context, qtype: str | None = None) -> Builder | None:
