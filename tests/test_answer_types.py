@@ -92,6 +92,15 @@ def test_document_field_no_document_states_is_declined(engine):
     assert ans.abstained and ans.text.startswith("现有政策文件中未找到")
 
 
+def test_validity_is_what_the_document_states_not_the_period_of_its_title(engine):
+    ans = answer(engine, "县里这个实施方案有效期到什么时候？")  # the text: 自印发之日起施行,有效期至2028年12月31日
+    assert not ans.abstained and "2028年12月31日" in ans.text
+    ans = answer(engine, "珠海这个实施方案有效期到哪一年？")  # a 十四五 title, no validity stated
+    assert ans.abstained and "有效期" in ans.text and "2021—2025年" in ans.text  # the period only as a hint
+    ans = answer(engine, "珠海方案管到哪一年？")  # the period is what the title gives
+    assert not ans.abstained and "2021—2025年" in ans.text and "据文件标题推算" in ans.text
+
+
 def test_multipart_question_answers_each_part(engine):
     ans = answer(engine, "珠海老旧小区改造由哪些部门负责？到2025年要改造多少个？")
     assert ans.qtype == "multipart" and not ans.abstained

@@ -14,8 +14,10 @@ FIELDS = [
     ("issuer", "发文机关", re.compile(r"谁|哪个|哪家|什么(部门|单位|机关|机构)|发文(机关|单位|部门)|发布|印发|出台|制定")),
     ("date", "成文日期", re.compile(r"什么时候|何时|哪天|(发|出|印发|发布)的?(哪一?年|几月)|日期|时间|落款")),
     ("title", "标题", re.compile(r"标题|全名|全称|名称|叫什么")),
-    ("period", "规划期/有效期", re.compile(r"有效|失效|过期|施行|执行期|规划期|到哪一?年|管到|适用到|期限|还能用|管用|"
-                                          r"(管|覆盖|涵盖|跨)(哪|几)几?年|起止")),
+    # a plan's period (规划期) is not the document's validity (有效期, 自…之日起施行): a 十四五 plan covers
+    # 2021—2025, but whether the document is in force till then only the document or its record says
+    ("validity", "有效期", re.compile(r"有效|失效|过期|施行|还能用|管用|算数|作废|到期")),
+    ("period", "规划期", re.compile(r"执行期|规划期|到哪一?年|管到|适用到|期限|(管|覆盖|涵盖|跨)(哪|几)几?年|起止")),
     ("basis", "制定依据", re.compile(r"依据|根据|按照哪|(为了|为)(落实|贯彻)|上级(文件|精神|规划)|哪(份|个)(上级)?文件(制定|出台|编制)|为什么(制定|出台)|背景")),
     ("recipients", "主送机关", re.compile(r"主送|发给(了)?(哪些|谁)|下发(给|到)(哪|谁)|发到(哪|谁)|送(给|达)(哪些|谁)")),
     ("attachments", "附件", re.compile(r"附件|附了|附有|附带|后面附")),
@@ -57,20 +59,24 @@ def five_year_period(title: str) -> str:
 
 
 def period(engine, meta) -> tuple[str, tuple | None]:
-    """(period, citation) from the text (规划期为2021—2025年, （2021-2025年）), the manifest's valid_until,
-    or the five-year plan named in the title."""
+    """(period, citation) from the text (规划期为2021—2025年, （2021-2025年）) or the five-year plan named
+    in the title."""
     text = engine.doc_text(meta.doc_id)
     m = re.search(r"(?:规划期|期限|实施期|有效期)[^。；]{0,8}?(20\d\d)\s*年?\s*[-—~至到]+\s*(20\d\d)\s*年?", text)
     if m:
         return f"{m.group(1)}—{m.group(2)}年", span_citation(engine, meta.doc_id, m.start(), m.end())
+    return five_year_period(meta.title), None
+
+
+def validity(engine, meta) -> tuple[str, tuple | None]:
+    """(validity, citation) from the text (自印发之日起施行，有效期至…) or the manifest's valid_until."""
+    text = engine.doc_text(meta.doc_id)
     m = re.search(r"自[^。；]{0,12}之日起(?:施行|实施|执行)(?:[,，；][^。；]{0,6}有效期(?:至|到)[^。；,，]{4,16})?|"
                   r"有效期(?:至|到)[^。；,，]{4,16}", text)
     if m:
         return m.group(0), span_citation(engine, meta.doc_id, m.start(), m.end())
     until = getattr(meta, "valid_until", "") or ""
-    if until:
-        return f"有效期至{until}", None
-    return five_year_period(meta.title), None
+    return (f"有效期至{until}", None) if until else ("", None)
 
 
 def chinese_date(value: str) -> str:
@@ -84,6 +90,8 @@ def asked_fields(text: str) -> list[tuple[str, str]]:
     if any(k in ("basis", "recipients") for k, _ in out):
         # 「依据哪份文件、经谁同意」: the 谁 belongs to the basis, not to the issuer
         out = [(k, l) for k, l in out if k in ("basis", "recipients", "doc_number")]
+    if any(k == "validity" for k, _ in out) and not re.search(r"规划期|执行期|起止", text):
+        out = [(k, l) for k, l in out if k != "period"]  # 有效期到哪一年 asks the validity only
     if any(k == "printed" for k, _ in out):
         out = [(k, l) for k, l in out if k != "date"]  # 哪天印发 asks the 印发日期, not the 成文日期
     return out or [(k, l) for k, l, _ in FIELDS if k not in TEXT_ONLY]
@@ -175,6 +183,7 @@ def document_info(ctx: Context) -> Builder | None:
     b.exact = True
     fields = asked_fields(ctx.text)
     stated = 0
+    hints: list[str] = []
     docs = target_docs(ctx)
     for doc_id in docs:
         meta = doc_meta(ctx.engine, doc_id)
@@ -184,7 +193,12 @@ def document_info(ctx: Context) -> Builder | None:
         b.add("heading", f"{prefix}《{meta.title}》")
         for key, label in fields:
             if key == "period":
+                # a document with no period of its own is in force for its validity (管到哪一年)
                 value, cited = period(ctx.engine, meta)
+                if not value:
+                    value, cited = validity(ctx.engine, meta)
+            elif key == "validity":
+                value, cited = validity(ctx.engine, meta)
             elif key in TEXT_ONLY:
                 value, cited = text_field(ctx.engine, doc_id, key)
                 if key == "printed" and not value and meta.date:
@@ -198,6 +212,8 @@ def document_info(ctx: Context) -> Builder | None:
                 cited = in_text(ctx.engine, doc_id, value)
             if not value:
                 b.add("meta", f"  {label}：文件及收录信息均未载明")
+                if key == "validity" and (plan := five_year_period(meta.title)):
+                    hints.append(f"标题所称规划期为{plan}，文件未写明有效期是否与之相同")
                 continue
             stated += 1
             if cited is not None:
@@ -214,6 +230,6 @@ def document_info(ctx: Context) -> Builder | None:
                     b.add("meta", f"  {label}：{value}（{src}）")
     if not stated:
         labels = "、".join(label for _, label in fields)
-        b.decline = f"现有政策文件中未找到这份文件的{labels}。"
+        b.decline = f"现有政策文件中未找到这份文件的{labels}" + "".join(f"（{h}）" for h in dict.fromkeys(hints)) + "。"
         b.type_score = None
     return b
