@@ -81,6 +81,14 @@ def test_target_from_an_indicator_table(engine):
     check_citations(engine, ans)
 
 
+def test_a_share_is_answered_by_a_percentage_not_by_a_count_or_an_area(engine):
+    ans = answer(engine, "珠海要求专职社区工作者里持社工证的比例达到多少？")  # Zhuhai states 每万人18人, no share
+    assert ans.abstained
+    ans = answer(engine, "新建社区商业和综合服务设施面积占总建筑面积的比例最低是多少？")  # 面积 asked as a share
+    assert not ans.abstained and "10%" in ans.text
+    assert "平方米" not in re.sub(r"原文：[^|\n]*", "", ans.text)  # no area figure offered as the share
+
+
 def test_comparison_is_a_table_with_one_row_per_document(engine):
     ans = answer(engine, "莆田、珠海和浙江的婴幼儿托位目标分别是多少？")
     assert ans.qtype == "comparison"

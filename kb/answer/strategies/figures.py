@@ -54,8 +54,12 @@ def target_fits(t: Target, question: str, before: str = "") -> bool:
     """The figure is of the kind asked: same unit when one is asked, same base (每千/每万/每个…). The base may
     be stated in the sentences before the figure's, within its paragraph (before): 「每个村(社区)建设1个…
     阵地…。培养3名以上骨干“法律明白人”」."""
-    units = asked_units(question)
-    if units and t.unit not in units:
+    if cues.rx("share_asked").search(question):
+        # a share asked (持证的比例, 面积占总建筑面积的比例) is a percentage, not a count (每万人18名) or an area
+        if not cues.rx("share_asked", "fits").search(f"{t.value}{t.unit}") and \
+                not (not t.unit and cues.rx("share_asked", "rate_indicator").search(t.indicator)):
+            return False
+    elif (units := asked_units(question)) and t.unit not in units:
         return False
     words = whole_words(question)
     if words and not any(w in before + t.sentence for w in words):
