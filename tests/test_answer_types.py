@@ -157,7 +157,12 @@ def test_ask_json_keeps_its_keys_and_adds_statements(engine):
                                             ("我们社区的书记叫什么名字？", "person"),
                                             ("县里哪几个乡镇是儿童关爱保护示范点？", "named_sites"),
                                             ("珠海离我家最近的自助机在哪条街？", "address"),
-                                            ("家政服务的投诉热线电话是多少？", "contact")])
+                                            ("家政服务的投诉热线电话是多少？", "contact"),
+                                            # round 7
+                                            ("社区的四点半课堂要不要交钱？", "money"),
+                                            ("申请临时救助审批一般要多久？", "duration"),
+                                            ("社区工作者招聘考哪些科目？", "employment"),
+                                            ("社区卫生服务站看病能刷医保卡吗？", "reimbursement")])
 def test_a_slot_no_quoted_sentence_fills_is_declined(engine, question, slot):
     """The documents cover the topic but state no opening hour, price or phone number: declined, with the
     nearest passages as related, and the gate says which slot was missing."""
