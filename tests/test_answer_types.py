@@ -162,7 +162,9 @@ def test_ask_json_keeps_its_keys_and_adds_statements(engine):
                                             ("社区的四点半课堂要不要交钱？", "money"),
                                             ("申请临时救助审批一般要多久？", "duration"),
                                             ("社区工作者招聘考哪些科目？", "employment"),
-                                            ("社区卫生服务站看病能刷医保卡吗？", "reimbursement")])
+                                            ("社区卫生服务站看病能刷医保卡吗？", "reimbursement"),
+                                            # the ask's own words (申请) do not put 「…申请就业扶持」 on topic
+                                            ("公租房怎么申请？", "procedure")])
 def test_a_slot_no_quoted_sentence_fills_is_declined(engine, question, slot):
     """The documents cover the topic but state no opening hour, price or phone number: declined, with the
     nearest passages as related, and the gate says which slot was missing."""

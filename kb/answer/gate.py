@@ -30,7 +30,7 @@ from .build import Builder
 from .context import Context, docs_of_place, known_regions, task_text
 from .select import dense_scores, sentence_spans
 from . import terms
-from .slots import unfilled
+from .slots import asked, unfilled
 
 # A question that sets one place against another (GENRE.md 'the same question for several places')
 COMPARES_WITH = re.compile(r"比|一样|相同|不同|区别|差别|差距|谁(的|更)|哪个(更|多|高)|对比")
@@ -197,6 +197,17 @@ def score(sig: dict, params: dict) -> float:
     return 1.0 / (1.0 + math.exp(-t))
 
 
+def topic_groups(ctx: Context) -> list[tuple[str, ...]]:
+    """The question's content words outside the phrases that ask for a slot."""
+    spans = [m.span() for s in asked(ctx.text) for m in s.ask.finditer(ctx.text)]
+    if not spans:
+        return ctx.groups
+    def in_ask(word: str) -> bool:
+        i = ctx.text.find(word)
+        return i >= 0 and any(a <= i and i + len(word) <= e for a, e in spans)
+    return [g for g in ctx.groups if not in_ask(g[0])]
+
+
 def decide(ctx: Context, b: Builder | None, decline_message: str = "") -> Decision:
     """Whether the answer b is given. b None or b.decline: the strategy found no evidence of its type."""
     if b is None or b.decline or b.type_score is None or b.empty:
@@ -210,7 +221,10 @@ def decide(ctx: Context, b: Builder | None, decline_message: str = "") -> Decisi
     # (a structure answer is about what was asked by construction: all its statements count)
     stated = [st.passage.text[st.span[0]:st.span[1]] for st in b.statements if st.passage is not None and st.span]
     stated += [st.text for st in b.statements if st.passage is not None]
-    on_topic = stated if b.exact or not ctx.groups else [q for q in stated if coverage(ctx.groups, q, ctx.voc) > 0]
+    # The words of the ask itself (怎么申请, 要带什么材料) do not make a sentence on topic: 「…申请就业扶持」
+    # is not about 廉租房怎么申请.
+    topic = topic_groups(ctx)
+    on_topic = stated if b.exact or not topic else [q for q in stated if coverage(topic, q, ctx.voc) > 0]
     missing = unfilled(ctx.text, on_topic)
     if missing:
         labels = "、".join(s.label for s in missing)
