@@ -89,6 +89,13 @@ def test_a_share_is_answered_by_a_percentage_not_by_a_count_or_an_area(engine):
     assert "平方米" not in re.sub(r"原文：[^|\n]*", "", ans.text)  # no area figure offered as the share
 
 
+def test_a_figure_of_the_other_side_of_city_and_country_is_not_the_answer(engine):
+    ans = answer(engine, "衡水新建村级综合服务设施面积不低于多少平方米？")  # the 600平方米 is for 新建城市社区
+    assert "600平方米" not in ans.text
+    ans = answer(engine, "衡水新建城市社区综合服务设施面积不低于多少平方米？")
+    assert not ans.abstained and "600平方米" in ans.text
+
+
 def test_comparison_is_a_table_with_one_row_per_document(engine):
     ans = answer(engine, "莆田、珠海和浙江的婴幼儿托位目标分别是多少？")
     assert ans.qtype == "comparison"

@@ -50,6 +50,16 @@ def whole_words(question: str) -> tuple[str, ...]:
     return tuple(w for w in jieba.lcut(re.sub(r"^(全|总|所有)", "", whole.group(1))) if len(w) >= 2)
 
 
+def other_side(question: str, text: str) -> bool:
+    """The question names one side of a contrast (城市 | 农村) and the figure's text only the other."""
+    sides = cues.table()["contrasts"]["sides"]
+    asked = [i for i, words in enumerate(sides) if any(w in question for w in words)]
+    if len(asked) != 1:
+        return False
+    named = {i for i, words in enumerate(sides) if any(w in text for w in words)}
+    return bool(named) and asked[0] not in named
+
+
 def target_fits(t: Target, question: str, before: str = "") -> bool:
     """The figure is of the kind asked: same unit when one is asked, same base (每千/每万/每个…). The base may
     be stated in the sentences before the figure's, within its paragraph (before): 「每个村(社区)建设1个…
@@ -61,6 +71,8 @@ def target_fits(t: Target, question: str, before: str = "") -> bool:
             return False
     elif (units := asked_units(question)) and t.unit not in units:
         return False
+    if other_side(question, t.indicator + t.sentence):
+        return False  # 村级 asked, 新建城市社区…面积 given
     words = whole_words(question)
     if words and not any(w in before + t.sentence for w in words):
         # 「占派出所警力的比例」: a share is of a whole, which the figure's sentence names (80%以上的工作时间 is a
