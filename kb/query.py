@@ -86,6 +86,31 @@ PLACES = PROVINCES + tuple((
     "广州 深圳 珠海 佛山 东莞 中山 惠州 汕头 江门 湛江 南宁 海口 三亚 成都 贵阳 昆明 西安 兰州 西宁 银川 乌鲁木齐 "
     "拉萨 呼和浩特"
 ).split())
+
+
+def city_names() -> tuple[str, ...]:
+    """Short names of the prefecture-level cities in the gazetteer (kb/data/lexicon.toml [places]); none when
+    the package that ships it is not installed. The table is read as a file: importing cpca loads pandas."""
+    import csv
+    import importlib.util
+
+    from . import lexicon
+
+    conf = lexicon.config().get("places", {})
+    spec = importlib.util.find_spec(conf.get("gazetteer", "cpca"))
+    if spec is None or not spec.submodule_search_locations:
+        return ()
+    path = Path(spec.submodule_search_locations[0]) / "resources" / "adcodes.csv"
+    if not path.is_file():
+        return ()
+    skip = set(conf.get("common_words", []))
+    with path.open(encoding="utf-8") as fh:
+        names = [r["name"] for r in csv.DictReader(fh) if r["adcode"][4:6] == "00" and r["adcode"][2:4] != "00"]
+    short = (re.sub(r"(市|地区)$", "", n) for n in names if re.search(r"(市|地区)$", n) and n != "市辖区")
+    return tuple(dict.fromkeys(n for n in short if len(n) >= 2 and n not in skip))
+
+
+PLACES = PLACES + tuple(n for n in city_names() if n not in PLACES)
 PLACE_SUFFIX = re.compile(r"([\u4e00-\u9fff]{2,4}?)(?:省|市)(?![场民政级委区县])")
 
 

@@ -32,6 +32,20 @@ def test_places_known_and_unknown():
     assert place_names("争创全国文明城市和示范市", KNOWN) == []
 
 
+def test_any_prefecture_city_is_a_place_but_a_city_name_that_is_a_word_is_not():
+    # from the gazetteer (cpca's adcodes table), not from the hand list of larger cities
+    assert place_names("我在宁德的村里，能享受县里说的那些社区服务吗？") == ["宁德"]
+    assert place_names("龙岩和南平的社区食堂谁来管？") == ["龙岩", "南平"]
+    assert place_names("各地的标准大同小异吗？老年安康服务谁管？") == []  # 大同, 安康: common words first
+
+
+def test_a_question_about_a_city_the_corpus_does_not_cover_is_declined(engine):
+    from kb.answer import answer
+
+    ans = answer(engine, "龙岩的社区老年食堂由哪些部门负责？")
+    assert ans.abstained and "龙岩" in ans.text and ans.related
+
+
 def test_county_and_years():
     q = understand("县里到2030年覆盖率要达到多少？", KNOWN)
     assert q.county and q.years == ["2030"]
