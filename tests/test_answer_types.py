@@ -97,6 +97,8 @@ def test_validity_is_what_the_document_states_not_the_period_of_its_title(engine
     assert not ans.abstained and "2028年12月31日" in ans.text
     ans = answer(engine, "珠海这个实施方案有效期到哪一年？")  # a 十四五 title, no validity stated
     assert ans.abstained and "有效期" in ans.text and "2021—2025年" in ans.text  # the period only as a hint
+    ans = answer(engine, "珠海这个方案有效期到什么时候？")  # 什么时候 of the validity, not the date it was written
+    assert ans.abstained and "成文日期" not in ans.text
     ans = answer(engine, "珠海方案管到哪一年？")  # the period is what the title gives
     assert not ans.abstained and "2021—2025年" in ans.text and "据文件标题推算" in ans.text
 

@@ -90,8 +90,10 @@ def asked_fields(text: str) -> list[tuple[str, str]]:
     if any(k in ("basis", "recipients") for k, _ in out):
         # 「依据哪份文件、经谁同意」: the 谁 belongs to the basis, not to the issuer
         out = [(k, l) for k, l in out if k in ("basis", "recipients", "doc_number")]
-    if any(k == "validity" for k, _ in out) and not re.search(r"规划期|执行期|起止", text):
-        out = [(k, l) for k, l in out if k != "period"]  # 有效期到哪一年 asks the validity only
+    if any(k == "validity" for k, _ in out):
+        # 有效期到哪一年 / 到什么时候 asks the validity only, not the plan period or the date it was written
+        out = [(k, l) for k, l in out if not (k == "period" and not re.search(r"规划期|执行期|起止", text))
+               and not (k == "date" and not re.search(r"成文|印发|发布|出台|发的|落款|日期", text))]
     if any(k == "printed" for k, _ in out):
         out = [(k, l) for k, l in out if k != "date"]  # 哪天印发 asks the 印发日期, not the 成文日期
     return out or [(k, l) for k, l, _ in FIELDS if k not in TEXT_ONLY]
