@@ -166,7 +166,9 @@ def test_ask_json_keeps_its_keys_and_adds_statements(engine):
                                             ("社区工作者招聘考哪些科目？", "employment"),
                                             ("社区卫生服务站看病能刷医保卡吗？", "reimbursement"),
                                             # the ask's own words (申请) do not put 「…申请就业扶持」 on topic
-                                            ("公租房怎么申请？", "procedure")])
+                                            ("公租房怎么申请？", "procedure"),
+                                            ("孩子的疫苗本丢了怎么补？", "procedure"),
+                                            ("失业了怎么领失业金？", "procedure")])
 def test_a_slot_no_quoted_sentence_fills_is_declined(engine, question, slot):
     """The documents cover the topic but state no opening hour, price or phone number: declined, with the
     nearest passages as related, and the gate says which slot was missing."""

@@ -205,7 +205,8 @@ def topic_groups(ctx: Context) -> list[tuple[str, ...]]:
     def in_ask(word: str) -> bool:
         i = ctx.text.find(word)
         return i >= 0 and any(a <= i and i + len(word) <= e for a, e in spans)
-    return [g for g in ctx.groups if not in_ask(g[0])]
+    # an ask that spans the whole question (办居住证需要多长时间) leaves its object as the topic
+    return [g for g in ctx.groups if not in_ask(g[0])] or ctx.groups
 
 
 def decide(ctx: Context, b: Builder | None, decline_message: str = "") -> Decision:
