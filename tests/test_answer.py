@@ -89,6 +89,11 @@ def test_a_share_is_answered_by_a_percentage_not_by_a_count_or_an_area(engine):
     assert "平方米" not in re.sub(r"原文：[^|\n]*", "", ans.text)  # no area figure offered as the share
 
 
+def test_an_age_is_not_answered_by_a_count(engine):
+    ans = answer(engine, "珠海规划里社区工作者的平均年龄要求是多少？")  # Zhuhai states 每万人18人, no age
+    assert ans.abstained
+
+
 def test_a_figure_of_the_other_side_of_city_and_country_is_not_the_answer(engine):
     ans = answer(engine, "衡水新建村级综合服务设施面积不低于多少平方米？")  # the 600平方米 is for 新建城市社区
     assert "600平方米" not in ans.text

@@ -168,7 +168,9 @@ def test_ask_json_keeps_its_keys_and_adds_statements(engine):
                                             # the ask's own words (申请) do not put 「…申请就业扶持」 on topic
                                             ("公租房怎么申请？", "procedure"),
                                             ("孩子的疫苗本丢了怎么补？", "procedure"),
-                                            ("失业了怎么领失业金？", "procedure")])
+                                            ("失业了怎么领失业金？", "procedure"),
+                                            ("厦门近邻服务试点社区有哪些？", "named_sites"),
+                                            ("莆田县去年建了多少个社区服务站？", "actual")])
 def test_a_slot_no_quoted_sentence_fills_is_declined(engine, question, slot):
     """The documents cover the topic but state no opening hour, price or phone number: declined, with the
     nearest passages as related, and the gate says which slot was missing."""
