@@ -35,6 +35,11 @@ def test_a_spelled_out_label_is_answered_with_that_sentence(engine, question, sp
     assert a.citations and spelled in a.citations[0].passage.text
 
 
+def test_a_question_on_what_places_require_of_a_label_is_not_a_meaning_question(engine):
+    a = engine.ask("“五社联动”，县里和衡水分别是怎么要求的？")  # 分别是怎么要求: what is required, not what it means
+    assert not a.abstained and "五社联动" in a.text
+
+
 def test_a_question_about_something_else_of_a_labelled_document_is_not_a_meaning_question(engine):
     a = engine.ask("衡水城乡社区服务体系“十四五”规划的发文字号是什么？")
     assert not a.abstained and "衡政办字〔2022〕28号" in a.text
