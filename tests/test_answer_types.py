@@ -103,6 +103,15 @@ def test_validity_is_what_the_document_states_not_the_period_of_its_title(engine
     assert not ans.abstained and "2021—2025年" in ans.text and "据文件标题推算" in ans.text
 
 
+def test_who_interprets_a_document_is_its_closing_clause_or_declined(engine):
+    from kb.answer.strategies.document import COVER_FIELDS
+
+    m = COVER_FIELDS["interpreter"].search("八、其他\n本方案由临江县民政局负责解释，自印发之日起施行。")
+    assert m and m.group("v") == "临江县民政局"
+    ans = answer(engine, "衡水规划由哪个部门负责解释？")  # no such clause: not the issuer instead
+    assert ans.abstained and "解释机关" in ans.text and "人民政府办公室" not in ans.text
+
+
 def test_multipart_question_answers_each_part(engine):
     ans = answer(engine, "珠海老旧小区改造由哪些部门负责？到2025年要改造多少个？")
     assert ans.qtype == "multipart" and not ans.abstained

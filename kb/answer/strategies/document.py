@@ -25,10 +25,11 @@ FIELDS = [
     ("printed", "印发", re.compile(r"印发日期|(哪天|哪一天|什么时候|何时|几号|哪年哪月)印发|印发(的)?(时间|日期|于)|"
                                   r"(哪个|哪家|什么)\S{0,4}(办公室|办公厅|单位|部门|机关)印发")),
     ("public", "公开方式", re.compile(r"公开方式|(是否|是不是|能不能|可不可以)公开|公开(吗|不公开)|(主动|依申请)公开")),
+    ("interpreter", "解释机关", re.compile(r"负责解释|解释权|由(谁|哪\S{0,4})解释")),
 ]
 # Fields read from the text only (GENRE.md 'Metadata': 主送机关 is the line of addressees ending in a colon
 # after the 文号; the basis is the 依据/根据 … 制定本规划 sentence of the preamble). Not asked unless named.
-TEXT_ONLY = {"basis", "recipients", "attachments", "cc", "printed", "public"}
+TEXT_ONLY = {"basis", "recipients", "attachments", "cc", "printed", "public", "interpreter"}
 # The 版记 and cover fields (GENRE.md 'Metadata': 附件, 抄送, 印发日期, 公开方式), each written as a label and its
 # value; an attachment list runs over several numbered lines, a long name wraps onto the next line.
 COVER_FIELDS = {
@@ -37,6 +38,8 @@ COVER_FIELDS = {
     "printed": re.compile(r"(?P<v>(?:[^\s:：，,。]{0,24}?(?:办公室|办公厅|政府|局|委员会|厅|部)\s*)?"
                           r"(?:19|20)\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*印发"),
     "public": re.compile(r"公开方式\s*[:：]\s*(?P<v>主动公开|依申请公开|不予公开|不公开|[^\s，,。:：]{2,8})"),
+    # the closing clause 本规划由市民政局负责解释
+    "interpreter": re.compile(r"本(?:规划|方案|办法|意见|细则|条例|计划|通知)?\s*由\s*(?P<v>[^。，,；\n]{2,30}?)\s*负责解释"),
 }
 ATTACHMENT_ITEM = re.compile(r"(?:^|\n)\s*\d+\s*[.．、]\s*")
 BASIS = re.compile(r"(?:依据|根据|按照|为(?:认真|进一步|深入|全面)?(?:贯彻落实|贯彻|落实))(?P<what>[^。]{4,200}?)(?:等?相关部署要求|文件精神|精神|要求|部署)?"
@@ -94,6 +97,8 @@ def asked_fields(text: str) -> list[tuple[str, str]]:
         # 有效期到哪一年 / 到什么时候 asks the validity only, not the plan period or the date it was written
         out = [(k, l) for k, l in out if not (k == "period" and not re.search(r"规划期|执行期|起止", text))
                and not (k == "date" and not re.search(r"成文|印发|发布|出台|发的|落款|日期", text))]
+    if any(k == "interpreter" for k, _ in out):
+        out = [(k, l) for k, l in out if k not in ("issuer", "date")]  # 由哪个部门负责解释: not who issued it
     if any(k == "printed" for k, _ in out):
         out = [(k, l) for k, l in out if k != "date"]  # 哪天印发 asks the 印发日期, not the 成文日期
     return out or [(k, l) for k, l, _ in FIELDS if k not in TEXT_ONLY]
