@@ -89,6 +89,17 @@ def test_a_share_is_answered_by_a_percentage_not_by_a_count_or_an_area(engine):
     assert "平方米" not in re.sub(r"原文：[^|\n]*", "", ans.text)  # no area figure offered as the share
 
 
+@pytest.mark.parametrize("question, base, target", [
+    ("浙江城乡低保标准现在是多少元，到2025年要提高到多少？", "9600", "13000"),  # 现在: the baseline column
+    ("衡水主要指标表里每百户居民拥有社区综合服务设施面积基期值是多少？", "236平方米", "30平方米"),  # a cell with its unit
+])
+def test_a_table_row_asked_for_its_baseline_and_target_gives_both(engine, question, base, target):
+    ans = answer(engine, question)
+    assert not ans.abstained
+    assert f"实际值" in ans.text and base in ans.text and target in ans.text
+    check_citations(engine, ans)
+
+
 def test_an_age_is_not_answered_by_a_count(engine):
     ans = answer(engine, "珠海规划里社区工作者的平均年龄要求是多少？")  # Zhuhai states 每万人18人, no age
     assert ans.abstained

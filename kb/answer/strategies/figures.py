@@ -162,7 +162,7 @@ def baseline(engine, t: Target) -> tuple[str, str] | None:
     if t.source != "table":
         return None
     heads = list(BASE_HEADER.finditer(engine.doc_text(t.doc_id), 0, t.start))
-    cells = [c for c in t.sentence.split() if re.fullmatch(r"[\d.]+%?", c)]
+    cells = [c for c in t.sentence.split() if re.fullmatch(r"[\d.]+\s*(%|[^\d\s%]{1,4})?", c)]  # 65%, 236平方米
     if not heads or len(cells) < 2:
         return None
     return heads[-1].group(1), cells[-2]
@@ -171,7 +171,8 @@ def baseline(engine, t: Target) -> tuple[str, str] | None:
 def baseline_figures(ctx: Context, text: str, groups, hits, docs) -> list[tuple[float, Target, str, str]]:
     """Rows whose baseline year is the asked year (「2020年是多少」 asks the 实际值 column, not the target)."""
     years = set(re.findall(r"(20\d\d)\s*年", text))
-    if not years:
+    now = bool(cues.rx("base_and_target", "base").search(text))  # 基期, 现在有几个: the baseline column, whatever its year
+    if not years and not now:
         return []
     plain = re.sub(r"20\d\d\s*年", "", text)
     fits = [(sc, t) for sc, t in rank_targets(ctx, groups, hits, docs)
@@ -179,7 +180,7 @@ def baseline_figures(ctx: Context, text: str, groups, hits, docs) -> list[tuple[
     out = []
     for sc, t in fits:
         base = baseline(ctx.engine, t) if sc >= fits[0][0] - NEAR_BEST else None  # rows about the asked indicator only
-        if base and base[0] in years:
+        if base and (base[0] in years or now):
             out.append((sc, t, *base))
     return out
 
@@ -230,7 +231,19 @@ def figures(ctx: Context) -> Builder | None:
             continue
         best = ranked[0][0]
         best_score = max(best_score, best)
-        chosen += [t for sc, t in ranked if sc >= best - NEAR_BEST and t not in chosen][:4]
+        picked = [t for sc, t in ranked if sc >= best - NEAR_BEST and t not in chosen][:4]
+        chosen += picked
+        # 「现在有几个，以后要有几个」「2020年有多少个，2025年要多少个」: the baseline column of the rows chosen is
+        # asked too
+        now = cues.rx("base_and_target", "base").search(text)
+        years = set(re.findall(r"(20\d\d)\s*年?", text))
+        bases += [(t, *base) for t in picked if (base := baseline(ctx.engine, t)) and (now or base[0] in years)]
+    # 「2020年是多少、2025年要到多少」「基期和目标各是多少」: the row's target is asked too, not only its baseline
+    also = [t for t, year, _v in bases if t not in chosen and (cues.rx("base_and_target", "target").search(ctx.text)
+            or set(re.findall(r"(20\d\d)\s*年", ctx.text)) - {year})]
+    for t in also:
+        if t not in chosen:
+            chosen.append(t)
     if not chosen and not bases:
         return None
     b = Builder(ctx.text, "target")
