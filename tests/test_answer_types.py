@@ -122,6 +122,15 @@ def test_multipart_question_answers_each_part(engine):
     check_citations(engine, ans)
 
 
+def test_a_part_asking_with_the_written_question_word_he_is_a_part_of_its_own(engine):
+    from kb.answer.pipeline import split_parts
+
+    assert split_parts("厦门方案对社区卫生服务站设置有何要求？县里方案对基层医疗卫生机构达标比例有何要求？") == [
+        "厦门方案对社区卫生服务站设置有何要求", "县里方案对基层医疗卫生机构达标比例有何要求"]
+    ans = answer(engine, "厦门方案对社区卫生服务站设置有何要求？县里方案对基层医疗卫生机构达标比例有何要求？")
+    assert not ans.abstained and "70%" in ans.text
+
+
 def test_crossdoc_question_is_answered_per_document(engine):
     ans = answer(engine, "珠海和厦门的社区养老服务分别由哪些部门负责？")
     rows = {r["doc_id"]: r for r in ans.table}
