@@ -170,7 +170,7 @@ def understand(question: str, known_regions: tuple[str, ...] = ()) -> Query:
         qtype=question_type(question, regions),
         expansions=expansions(question),
         regions=regions,
-        county=bool(re.search(r"县里|本县|我县|全县|县上|(我们|咱们?)县", question)),
+        county=bool(re.search(r"县里|本县|我县|全县|县上|(我们|咱们?)县|县(的|里的?)?(实施)?(方案|规划|文件)", question)),
         years=re.findall(r"(20\d\d)年", question),
     )
 

@@ -103,6 +103,11 @@ def test_validity_is_what_the_document_states_not_the_period_of_its_title(engine
     assert not ans.abstained and "2021—2025年" in ans.text and "据文件标题推算" in ans.text
 
 
+def test_the_day_a_document_was_issued_is_not_answered_with_who_issued_it(engine):
+    ans = answer(engine, "县里这个实施方案是哪天印发的？")  # the county's scheme states neither a 印发 line nor a date
+    assert ans.abstained and "印发" in ans.text
+
+
 def test_who_interprets_a_document_is_its_closing_clause_or_declined(engine):
     from kb.answer.strategies.document import COVER_FIELDS
 
@@ -188,7 +193,9 @@ def test_ask_json_keeps_its_keys_and_adds_statements(engine):
                                             ("孩子的疫苗本丢了怎么补？", "procedure"),
                                             ("失业了怎么领失业金？", "procedure"),
                                             ("厦门近邻服务试点社区有哪些？", "named_sites"),
-                                            ("莆田县去年建了多少个社区服务站？", "actual")])
+                                            ("莆田县去年建了多少个社区服务站？", "actual"),
+                                            ("公积金怎么提取？", "procedure"),
+                                            ("社区的兴趣班报名是哪天开始？", "schedule")])
 def test_a_slot_no_quoted_sentence_fills_is_declined(engine, question, slot):
     """The documents cover the topic but state no opening hour, price or phone number: declined, with the
     nearest passages as related, and the gate says which slot was missing."""

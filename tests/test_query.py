@@ -46,6 +46,11 @@ def test_a_question_about_a_city_the_corpus_does_not_cover_is_declined(engine):
     assert ans.abstained and "龙岩" in ans.text and ans.related
 
 
+def test_the_county_scheme_named_as_such_scopes_to_the_county():
+    assert understand("县方案对每万城镇常住人口配备多少名社区工作者有什么硬指标？", KNOWN).county
+    assert not understand("每万城镇常住人口配备多少名社区工作者？", KNOWN).county
+
+
 def test_county_and_years():
     q = understand("县里到2030年覆盖率要达到多少？", KNOWN)
     assert q.county and q.years == ["2030"]

@@ -17,6 +17,12 @@ def test_a_list_right_before_the_label_counts_as_its_parts(term, before, listed)
     assert terms.lists_parts(term, before) is listed
 
 
+@pytest.mark.parametrize("question", ["浙江规划里的“两个先行”是哪两个？", "“一网四化”是哪四化？"])
+def test_a_label_asked_for_its_counted_parts_is_a_meaning_question(engine, question):
+    a = engine.ask(question)
+    assert a.abstained and "没有说明" in a.text
+
+
 def test_a_label_the_documents_only_use_is_declined_with_what_they_say(engine):
     a = engine.ask("福州军门社区“13335”工作法具体指的是哪些内容？")
     assert a.abstained

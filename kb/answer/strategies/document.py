@@ -101,6 +101,8 @@ def asked_fields(text: str) -> list[tuple[str, str]]:
         out = [(k, l) for k, l in out if k not in ("issuer", "date")]  # 由哪个部门负责解释: not who issued it
     if any(k == "printed" for k, _ in out):
         out = [(k, l) for k, l in out if k != "date"]  # 哪天印发 asks the 印发日期, not the 成文日期
+        if not re.search(r"谁|哪个(部门|单位|机关|办公室)|哪家|什么(部门|单位|机关)", text):
+            out = [(k, l) for k, l in out if k != "issuer"]  # nor who issued it
     return out or [(k, l) for k, l, _ in FIELDS if k not in TEXT_ONLY]
 
 
