@@ -199,3 +199,15 @@ def test_switching_store_rebuilds_without_reembedding(meng):
     eng = Engine.open(s)
     assert eng.stats()["store"] == "embedded" and eng.embedder.get().encoded_count == 0
     assert make_store(s).name == "embedded"
+
+
+def test_building_a_bm25_index_logs_nothing_below_warning(caplog):
+    """bm25s sets its own logger to DEBUG; with logging configured (as eval and the app do) its debug lines
+    would reach the console."""
+    import logging
+
+    from kb.store.embedded import Bm25Index
+
+    caplog.set_level(logging.DEBUG)
+    Bm25Index.build(["社区 服务", "养老 服务"], tokenized=[["社区", "服务"], ["养老", "服务"]], mine=False)
+    assert not [r for r in caplog.records if r.name.startswith("bm25s") and r.levelno < logging.WARNING]

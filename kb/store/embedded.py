@@ -15,6 +15,17 @@ from ..types import Passage
 from .base import Filters, Retrieved, Store
 
 
+def _bm25s():
+    """bm25s, with its logger kept at WARNING: it sets itself to DEBUG, and once a caller configures logging
+    its 「Building index from tokens」 reaches the console (the console stays quiet otherwise)."""
+    import logging
+
+    import bm25s
+
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
 class Bm25Index:
     """bm25s over jieba tokens. The corpus's own multi-word terms (lexicon.mine_terms) are mined when the
     index is built, made jieba words before tokenizing, and saved beside it (terms.tsv) so queries
@@ -31,7 +42,7 @@ class Bm25Index:
     def build(cls, texts: list[str], tokenized: list[list[str]] | None = None, mine: bool = True) -> "Bm25Index":
         """tokenized: already tokenized texts (the scale benchmark tokenizes sentences once and recombines;
         no terms are mined then, as the tokens are already cut)."""
-        import bm25s
+        bm25s = _bm25s()
 
         from .. import lexicon
         from ..search import tokenize
@@ -53,7 +64,7 @@ class Bm25Index:
 
     @classmethod
     def load(cls, folder: Path) -> "Bm25Index":
-        import bm25s
+        bm25s = _bm25s()
 
         from .. import lexicon
 
