@@ -5,10 +5,10 @@ their provenance: kb/data/answer_cues.json `coined_term`)."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .cues import rx
-
-QUOTED = re.compile(r"[“\"]([^”\"]{2,20})[”\"]")
+from .select import QUOTED
 COUNT = {c: i + 1 for i, c in enumerate("一二三四五六七八九十")} | {"两": 2}
 CLAUSE_END = re.compile(r"[，。；：,;:（）()”]")  # a list of parts ends at a clause or at another quoted term
 
@@ -72,6 +72,7 @@ def lists_parts(term: str, before: str) -> bool:
     return len(items) in counts or (etc and 2 <= len(items) < max(counts))
 
 
+@lru_cache(maxsize=256)
 def term_pattern(term: str) -> re.Pattern:
     return re.compile(r"[“”\"\s]?".join(map(re.escape, term)))  # the text may quote or space it: “1612” 体系
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ...types import Hit
 from ..build import Builder
-from ..context import Context, merge_hits
+from ..context import Context, merge_hits, passage_at
 from .. import terms
 from ..select import best_sentences, rank_tasks, sentence_spans, task_sentences
 from .responsibility import heading_of
@@ -30,7 +30,7 @@ def coined_term(ctx: Context) -> Builder | None:
              for w in terms.spellings(ctx.engine, term, ctx.doc_ids())[:3]]
     several = len({d for d, _ in found}) > 1
     for doc_id, off in found:
-        p = next((x for x in ctx.engine.passages if x.doc_id == doc_id and x.start <= off < x.end), None)
+        p = passage_at(ctx.engine, doc_id, off)
         span = next(((a, e) for a, e in sentence_spans(p) if a <= off - p.start < e), None) if p else None
         if span:
             b.quote("quote", f"【{p.region}】" if several and p.region else "", p, span)

@@ -239,10 +239,10 @@ def figures(ctx: Context) -> Builder | None:
         years = set(re.findall(r"(20\d\d)\s*年?", text))
         bases += [(t, *base) for t in picked if (base := baseline(ctx.engine, t)) and (now or base[0] in years)]
     # 「2020年是多少、2025年要到多少」「基期和目标各是多少」: the row's target is asked too, not only its baseline
-    also = [t for t, year, _v in bases if t not in chosen and (cues.rx("base_and_target", "target").search(ctx.text)
-            or set(re.findall(r"(20\d\d)\s*年", ctx.text)) - {year})]
-    for t in also:
-        if t not in chosen:
+    asks_target = cues.rx("base_and_target", "target").search(ctx.text)
+    asked_years = set(re.findall(r"(20\d\d)\s*年", ctx.text))
+    for t, year, _v in bases:
+        if t not in chosen and (asks_target or asked_years - {year}):
             chosen.append(t)
     if not chosen and not bases:
         return None
