@@ -230,12 +230,14 @@ class Engine:
         if level and level not in levels:
             raise FilterError(f"没有级别 {level!r} 的文件；--level 可用的值：{', '.join(levels)}")
 
-    def search(self, query: str, top_k: int = 10, mode: str = "hybrid", doc=None, region=None, level=None) -> list[Hit]:
+    def search(self, query: str, top_k: int = 10, mode: str = "hybrid", doc=None, region=None, level=None,
+               dense_as: str | None = None) -> list[Hit]:
         query = self.check_query(query)
         self.check_filters(doc, region, level)
         if top_k < 1:
             raise QueryError("--top-k 至少为 1")
-        return self.searcher.search(query, top_k=top_k, mode=mode, doc=doc, region=region, level=level)
+        return self.searcher.search(query, top_k=top_k, mode=mode, doc=doc, region=region, level=level,
+                                    dense_as=dense_as and self.check_query(dense_as))
 
     def ask(self, question: str, history: list[str] | None = None, doc=None, region=None, level=None) -> Answer:
         from .answer import answer

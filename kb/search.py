@@ -120,14 +120,17 @@ class Searcher:
         """The store's BM25 statistics (mined `terms`, `df_share`), which the lexicon and answer side read."""
         return self.store.bm25
 
-    def search(self, query: str, top_k: int = 10, mode: str = "hybrid", doc=None, region=None, level=None) -> list[Hit]:
+    def search(self, query: str, top_k: int = 10, mode: str = "hybrid", doc=None, region=None, level=None,
+               dense_as: str | None = None) -> list[Hit]:
+        """dense_as: embed this text instead of the query (a narrowed query whose keywords differ but
+        whose meaning is the question's, so its vector is already at hand)."""
         if mode not in self.MODES:
             raise ValueError(f"unknown mode {mode!r}; choose one of {', '.join(self.MODES)}")
         depth = max(50, top_k * 5)  # fusion looks deeper than what is shown
         modes = ("bm25", "dense") if mode == "hybrid" else (mode,)
         df_share = self.store.df_share  # the store's document frequencies keep expansion to the documents' words
         weights = weighted_query(query, df_share) if "bm25" in modes else None
-        qvec = self.embedder.encode_queries([dense_query(query, df_share)])[0] if "dense" in modes else None
+        qvec = self.embedder.encode_queries([dense_query(dense_as or query, df_share)])[0] if "dense" in modes else None
         got = self.store.retrieve(query, qvec, modes, depth, Filters(doc, region, level), weights)
         ranked = got.ranked
         if mode == "hybrid" and self.weights["sentence"] and got.fused is None and qvec is not None:

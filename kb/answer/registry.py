@@ -40,9 +40,10 @@ def nearest(ctx: Context) -> list[Hit]:
 
 def topic_plan(ctx: Context) -> list[Hit]:
     topic = responsibility.topic_query(ctx)
-    ctx.prefetch(topic)
+    ctx.prefetch()
     hits = ctx.search()
-    return merge_hits(hits, ctx.search(topic)) if topic != ctx.text else hits
+    # the topic's keywords without the ask words; its meaning is the question's, whose vector is at hand
+    return merge_hits(hits, ctx.search(topic, dense_as=ctx.text)) if topic != ctx.text else hits
 
 
 def figure_if_asked(ctx: Context) -> Builder | None:
