@@ -26,13 +26,14 @@ if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 ROOT = Path(__file__).resolve().parent.parent
-# Every labelled set that is not blind: the gold set, the held-out, round-3 and round-4 blind sets (all used
-# up), and the dev sets (dev_r4 and dev_r5 were written by helpers who did not read the code; 54 and 82
-# unanswerable questions).
+# Every labelled set that is not blind: the gold set, the held-out, the blind sets of rounds 3–8 (all used
+# up), and the dev sets (dev_r4, dev_r5 and dev_r9 were written by helpers who did not read the code; 54, 82
+# and 90 unanswerable questions).
 DEFAULT_SETS = [ROOT / "eval" / n for n in ("questions.jsonl", "heldout.jsonl", "dev_v2.jsonl", "everyday_dev.jsonl",
                                             "blind/questions.jsonl", "dev_r4.jsonl", "blind_r4/questions.jsonl",
                                             "dev_r5.jsonl", "blind_r5/questions.jsonl",
-                                            "blind_r6/questions.jsonl")]
+                                            "blind_r6/questions.jsonl", "blind_r7/questions.jsonl",
+                                            "blind_r8/questions.jsonl", "dev_r9.jsonl")]
 GATE_JSON = ROOT / "kb" / "data" / "gate.json"
 L2 = 1.0  # ridge penalty on standardised weights: ~300 samples, few negatives
 FOLDS = 5

@@ -195,7 +195,11 @@ def test_ask_json_keeps_its_keys_and_adds_statements(engine):
                                             ("厦门近邻服务试点社区有哪些？", "named_sites"),
                                             ("莆田县去年建了多少个社区服务站？", "actual"),
                                             ("公积金怎么提取？", "procedure"),
-                                            ("社区的兴趣班报名是哪天开始？", "schedule")])
+                                            ("社区的兴趣班报名是哪天开始？", "schedule"),
+                                            # round 9
+                                            ("浙江的社区食堂给老年人吃饭能打几折？", "money"),
+                                            ("衡水2022年底前乡镇建成新时代文明实践所的任务最后完成了没有？", "actual"),
+                                            ("浙江哪11个县（市、区）要建成智慧社区？", "named_sites")])
 def test_a_slot_no_quoted_sentence_fills_is_declined(engine, question, slot):
     """The documents cover the topic but state no opening hour, price or phone number: declined, with the
     nearest passages as related, and the gate says which slot was missing."""
@@ -382,6 +386,17 @@ def test_latin_letters_are_content_words(engine):
     """通5G: the asked indicator is 5G, which the tokenizer keeps as a word with Latin letters."""
     ans = answer(engine, "衡水村里通5G的要达到多少？")
     assert not ans.abstained and "80%" in ans.text
+
+
+def test_a_figure_asked_of_a_town_the_document_does_not_name_is_declined(engine):
+    """A figure is set for the document's whole region; asked of a town no quoted sentence names, it is not
+    stated. A town of a covered city written with its city's name (珠海镇（街道）) is the city's towns."""
+    ans = answer(engine, "县里枫亭镇到2025年每千人要有几个婴幼儿托位？")
+    assert ans.abstained and "枫亭镇" in ans.text
+    county = answer(engine, "县里到2025年每千人要有几个婴幼儿托位？")
+    assert not county.abstained and "4.5个" in county.text
+    city = answer(engine, "珠海镇（街道）人民调解委员会至少要配几名专职人民调解员？")
+    assert not city.abstained and "3名" in city.text
 
 
 def test_a_district_the_documents_never_mention_is_declined(engine):

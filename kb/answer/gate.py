@@ -142,6 +142,38 @@ def minor_places(text: str) -> list[str]:
             if flag == "ns" and len(w) >= 3 and MINOR_PLACE.search(w) and not NOT_A_PLACE.search(w)]
 
 
+TOWN = re.compile(r"([\u4e00-\u9fff]{2})(镇|乡|街道)(?!办|人民|政府|级)")
+# parts of speech that make a two-character prefix a phrase, not a name (想在镇上, 我们镇, 各乡镇)
+NOT_NAME_POS = ("p", "r", "d", "u", "c", "y", "e", "m", "f")
+
+
+def towns(text: str) -> list[str]:
+    """Towns and streets named in a question (度尾镇, 鲤城街道): a two-character prefix before 镇/乡/街道 that the
+    dictionary does not know as a word, or knows as a place name. A gazetteer stops at counties (cpca), and
+    jieba seldom tags a town (度/尾/镇); common words (城乡, 集镇, 每个镇) are in its dictionary."""
+    import jieba
+    import jieba.posseg as pseg
+
+    from ..search import _jieba
+
+    _jieba()  # the user dictionary is loaded
+    out = []
+    for m in TOWN.finditer(text):
+        prefix = m.group(1)
+        known = jieba.dt.FREQ.get(prefix) or 0
+        if known and pseg.dt.word_tag_tab.get(prefix) != "ns":
+            continue
+        if any(flag.startswith(NOT_NAME_POS) for _w, flag in pseg.cut(prefix)):
+            continue
+        if m.start() > 0 and jieba.dt.FREQ.get(text[m.start() - 1:m.start() + 1]):
+            continue  # the prefix begins inside a word (推进城乡: 进城 is 推进 + 城)
+        if m.group(2) != "街道" and (jieba.dt.FREQ.get(text[m.start(2):m.start(2) + 2]) or
+                                    text[m.end():m.end() + 1] in ("街", "村")):
+            continue  # the suffix begins a word (珠海乡下, 衡水乡镇, 厦门镇海) or a pair (珠海镇街, 镇村)
+        out.append(m.group(0))
+    return out
+
+
 def squeeze(text: str) -> str:
     """Text without spaces, quotes and list commas: “四点半”课堂 and “四点半课堂” are the same words."""
     return SQUEEZE.sub("", text)
@@ -234,6 +266,12 @@ def decide(ctx: Context, b: Builder | None, decline_message: str = "") -> Decisi
     # a clause quotes only its units; the task it belongs to is named by its heading
     headings = [st.passage.section_path[-1] for st in b.statements if st.passage is not None and st.passage.section_path]
     away = places_not_in(ctx, stated + headings)
+    if not away and any(st.kind == "figure" for st in b.statements):
+        # a figure is set for the document's whole region; one asked of a town or street it does not name
+        # (「度尾镇要建几个」) is not stated
+        cities = set(ctx.query.regions) | set(known_regions(ctx.engine))  # 珠海镇(街道) is 珠海's towns
+        away = [t for t in towns(ctx.text) if not any(t.startswith(c) for c in cities)
+                and not any(place_stem(t) in squeeze(q) for q in stated)]
     if away:
         # 「分给温州的名额」「澳门的服务中心」: a place below or beside the documents' own regions that the
         # answer never mentions — the answer is about the region as a whole, not about that place
