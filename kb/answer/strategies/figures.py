@@ -82,6 +82,8 @@ def target_fits(t: Target, question: str, before: str = "") -> bool:
     own = re.findall(r"20\d\d", t.deadline or "")
     if years and own and not set(own) & set(years) and not any(y in t.sentence for y in years):
         return False  # the figure is set for another year (2025 asked as 2023)
+    if years and not own and not any(y in before + t.sentence for y in years):
+        return False  # a figure with no year of its own is not the one of the asked year
     # 每个月/每一年 are the periods 每月/每年, not a base of 个 (a figure per person per month is asked)
     question = re.sub(r"每[个一](月|年|天|周|季度)", r"每\1", question)
     question = re.sub(r"每[个一]?人", "每人", question)  # 平均每个人 is the base 人 (人均), not 个
