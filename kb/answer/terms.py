@@ -31,10 +31,9 @@ def asked_terms(engine, question: str) -> list[str]:
     (users often drop the quotes: 13335工作法是什么). The label is what the question is about: the ask follows
     it closely (「“13335”工作法具体指什么」, not 「“十四五”规划的发文字号是什么」) or 什么是 precedes it."""
     meaning = rx("coined_term", "asks_meaning")
-    num = rx("coined_term", "numeral")
     q = squeeze(question)
-    cands = [squeeze(t) for t in QUOTED.findall(question) if num.search(t)]
-    cands += [t for t in corpus_terms(engine) if t in q]
+    # a label is what the documents quote as one: 「城里“15分钟”」 quotes a part of 15分钟生活服务圈, no label
+    cands = [t for t in corpus_terms(engine) if t in q]
     found = []
     for t in cands:
         i = q.find(t)
