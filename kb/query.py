@@ -111,7 +111,7 @@ def city_names() -> tuple[str, ...]:
 
 
 PLACES = PLACES + tuple(n for n in city_names() if n not in PLACES)
-PLACE_SUFFIX = re.compile(r"([\u4e00-\u9fff]{2,4}?)(?:省|市)(?![场民政级委区县])")
+PLACE_SUFFIX = re.compile(r"([\u4e00-\u9fff]{2,4}?)(?:省|市)(?![场民政级委区县里内外长])")  # 市里, 省内: the government, not a name
 
 
 def place_names(question: str, known: tuple[str, ...] = ()) -> list[str]:

@@ -30,6 +30,9 @@ def test_places_known_and_unknown():
     assert place_names("城市社区和新建小区的标准", KNOWN) == []  # 城市 is not a place
     assert place_names("厦门创建试点市要求多大比例的社区", KNOWN) == ["厦门"]  # 试点市 is a designation
     assert place_names("争创全国文明城市和示范市", KNOWN) == []
+    # 市里 / 省内 is the government of the place the question is about, not a place named 听说 or 我们
+    assert place_names("我刚来珠海，听说市里挑了几个社区做试点", KNOWN) == ["珠海"]
+    assert place_names("我们省内有几个试点", KNOWN) == []
 
 
 def test_any_prefecture_city_is_a_place_but_a_city_name_that_is_a_word_is_not():
