@@ -6,7 +6,7 @@ import dataclasses
 import re
 
 from ..qtypes import type_table
-from ..query import question_type
+from ..query import dense_query, question_type
 from ..types import Answer, Hit
 from . import gate, registry
 from .build import Builder, abstain
@@ -168,6 +168,9 @@ def part_decisions(ctx: Context, parts: list[str]):
 
 
 def multipart(ctx: Context, parts: list[str]) -> Answer:
+    # every part's search text and question vector in one batch (a part that inherits its subject is
+    # encoded when it is searched)
+    ctx.engine.prefetch(parts, [dense_query(p) for p in parts])
     out = Builder(ctx.text, "multipart")
     answered, gates, related = 0, [], []
     for i, (part, sub, b, decision) in enumerate(part_decisions(ctx, parts), 1):

@@ -34,14 +34,17 @@ def comparison(ctx: Context) -> Builder | None:
     missing: list[str] = []
     rows = []
     for doc_id in docs:
-        hits = engine.search(base, top_k=5, doc=doc_id)
+        # each document searched with the question's keywords less its places; its meaning is the question's,
+        # whose vector is at hand (one encoding per question, not one per text searched)
+        hits = engine.search(base, top_k=5, doc=doc_id, dense_as=ctx.text)
         for term in QUOTED.findall(ctx.text):  # a quoted term is what is compared: find where each document has it
             hits = merge_hits(hits, engine.search(term, top_k=3, doc=doc_id))
         row = None
         if who and hits:
             sub_ctx = ctx.derive(base)
             sub_ctx.scope.doc, sub_ctx.scope.docs = doc_id, [doc_id]
-            sub_hits = merge_hits(hits, engine.search(topic_query(sub_ctx, base), top_k=5, doc=doc_id))
+            sub_hits = merge_hits(hits, engine.search(topic_query(sub_ctx, base), top_k=5, doc=doc_id,
+                                                      dense_as=ctx.text))
             sub = responsibility(sub_ctx, sub_hits, per_doc_limit=1)
             if sub is not None:
                 units = next((st for st in sub.statements if st.kind in ("units", "quote")), None)
