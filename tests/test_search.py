@@ -64,6 +64,19 @@ def test_everyday_words_reach_the_policy_task(engine):
         assert any("助餐" in h.passage.text for h in hits), mode
 
 
+def test_a_search_may_embed_another_text_than_it_matches_by_words(engine):
+    """dense_as: the keywords of a narrowed query with the question's meaning (the responsibility topic search,
+    the per-document comparison searches): dense ranks are the question's, BM25 ranks the narrowed query's."""
+    question, topic = "老年人助餐服务由哪些部门负责？", "老年人助餐服务"
+    mixed = engine.search(topic, top_k=10, dense_as=question)
+    by_meaning = {h.passage.pid: h.dense_rank for h in engine.search(question, top_k=50, mode="dense")}
+    by_words = {h.passage.pid: h.bm25_rank for h in engine.search(topic, top_k=50, mode="bm25")}
+    dense_own = {h.passage.pid: h.dense_rank for h in engine.search(topic, top_k=50, mode="dense")}
+    assert mixed and all(h.dense_rank == by_meaning.get(h.passage.pid) for h in mixed if h.dense_rank)
+    assert all(h.bm25_rank == by_words.get(h.passage.pid) for h in mixed if h.bm25_rank)
+    assert any(h.dense_rank != dense_own.get(h.passage.pid) for h in mixed)  # not the topic's own vector
+
+
 def test_filters(engine):
     hits = engine.search("社区养老服务", top_k=10, level="省")
     assert hits and {h.passage.doc_id for h in hits} == {"zhejiang-plan"}
