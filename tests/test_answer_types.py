@@ -514,3 +514,19 @@ def test_figures_of_the_asked_kind_are_found(engine, question, expected):
     ans = answer(engine, question)
     assert not ans.abstained and all(x in ans.text for x in expected)
     check_citations(engine, ans)
+
+
+def test_an_indicator_table_row_is_quoted_with_its_attribute_and_baseline(engine):
+    """指标属性 (预期性/约束性) is a column of the genre's indicator tables: the row's cell is part of the quoted
+    row, and 「从几个…到几个」 asks the baseline column too."""
+    ans = answer(engine, "浙江每万人拥有全科医生数量要从几个提高到几个？是约束性指标吗？")
+    assert not ans.abstained and "预期性" in ans.text and "4" in ans.text and "5" in ans.text
+    cited = [c.passage.text[a:e] for c in ans.citations for a, e in c.highlights]
+    assert any("全科医生" in q and "预期性" in q for q in cited)
+    check_citations(engine, ans)
+
+
+def test_a_figure_with_no_year_of_its_own_is_not_the_figure_of_another_asked_year(engine):
+    ans = answer(engine, "浙江城乡居民收入倍差2023年的目标是多少？")  # the table's 2025 target only
+    assert ans.abstained
+    assert not answer(engine, "浙江城乡居民收入倍差2025年的目标是多少？").abstained

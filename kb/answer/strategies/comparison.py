@@ -10,7 +10,7 @@ from ...types import Hit
 from ..build import Builder
 from ..context import Context, doc_region, doc_title, merge_hits, task_passages
 from ..select import QUOTED, best_sentences, doc_span, rank_tasks
-from .figures import MIN_TARGET_COVERAGE, asks_figure, fitting_targets, table_line
+from .figures import MIN_TARGET_COVERAGE, asks_figure, fitting_targets, row_attribute, table_line
 from .responsibility import responsibility, topic_query
 
 MIN_COVERAGE = 0.10  # a document's best sentences must cover at least this much of the question
@@ -56,13 +56,14 @@ def comparison(ctx: Context) -> Builder | None:
             ranked = fitting_targets(ctx, ctx.text, ctx.groups, hits, [doc_id])
             if ranked and ranked[0][0] >= MIN_TARGET_COVERAGE:
                 t = ranked[0][1]
-                found = doc_span(engine, doc_id, t.start, t.end)
+                attribute, end = row_attribute(engine, t)
+                found = doc_span(engine, doc_id, t.start, end)
                 if found:
                     p, span = found
                     quote = p.text[span[0]:span[1]]
                     # A table row's deadline comes from its header (目标值 2025年), not from the row itself.
                     deadline = t.deadline if (t.deadline in quote or t.source == "table") else ""
-                    text = table_line(t) if t.source == "table" else f"{t.value} —— 原文：{quote}"
+                    text = table_line(t, attribute) if t.source == "table" else f"{t.value} —— 原文：{quote}"
                     row = {"indicator": t.indicator, "figure": t.value, "deadline": deadline,
                            "statements": [("figure", text, p, span)]}
         if row is None and hits and not numeric:

@@ -187,23 +187,37 @@ def baseline_figures(ctx: Context, text: str, groups, hits, docs) -> list[tuple[
     return out
 
 
-def table_line(t: Target) -> str:
+def row_attribute(engine, t: Target) -> tuple[str, int]:
+    """The row's 指标属性 cell (预期性/约束性, GENRE.md's indicator tables) when its table has that column,
+    with the offset the quoted row then ends at; ("", t.end) otherwise."""
+    if t.source != "table":
+        return "", t.end
+    text = engine.doc_text(t.doc_id)
+    if text.rfind("属性", max(0, t.start - 3000), t.start) < 0:
+        return "", t.end
+    m = re.match(r"\s+([\u4e00-\u9fff]{2,4})(?=\s|$)", text[t.end:t.end + 12])
+    return (m.group(1), t.end + m.end()) if m else ("", t.end)
+
+
+def table_line(t: Target, attribute: str = "") -> str:
     """A table row as a statement: the cells are quoted as written (a flattened row spans lines)."""
     raw = t.sentence.split()[-1]
     unit = f"（{t.unit}）" if t.unit and not raw.endswith(t.unit) else ""
     when = f"{t.deadline}目标值" if t.deadline else "目标值"
-    return f"{t.indicator}，{when}{unit}：{raw}"
+    attr = f"（{attribute}指标）" if attribute else ""
+    return f"{t.indicator}{attr}，{when}{unit}：{raw}"
 
 
 def add_figure(ctx: Context, b: Builder, t: Target, same: list[Target], prefix: str = "") -> None:
-    found = doc_span(ctx.engine, t.doc_id, t.start, t.end)
+    attribute, end = row_attribute(ctx.engine, t)
+    found = doc_span(ctx.engine, t.doc_id, t.start, end)
     if found is None:
         return
     p, span = found
     quote = p.text[span[0]:span[1]]
     if t.source == "table":
         # the row is quoted as its cells; the highlight is the row itself
-        b.add("figure", prefix + table_line(t), p, span)
+        b.add("figure", prefix + table_line(t, attribute), p, span)
         return
     figures = "、".join(x.value for x in same)
     deadline = f"（{t.deadline}）" if t.deadline and t.deadline in quote else ""
