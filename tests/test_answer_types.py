@@ -509,6 +509,11 @@ def test_a_share_of_a_whole_the_figure_does_not_name_is_declined(engine):
     ("浙江“十四五”要改造多少个城镇老旧小区、建多少个未来社区？", ["3000", "350"]),
     # 「每个村(社区)建设1个…。培养3名以上骨干“法律明白人”」: the base 每个 is in the paragraph, not the sentence
     ("县里每个村要培养几个“法律明白人”？", ["3名以上"]),
+    # round 9: 每年 named by the indicator (城乡年最低生活保障标准); 每个村 written as 所有村(社区); a share asked
+    # as 「A占B要达到多少」 without a word for share
+    ("浙江每年的城乡低保标准2025年要提到多少元？", ["13000"]),
+    ("衡水每个村里要有几名灾害信息员？", ["1名"]),
+    ("衡水居民活动区域面积占社区综合服务设施总建筑面积要达到多少？", ["60%"]),
 ])
 def test_figures_of_the_asked_kind_are_found(engine, question, expected):
     ans = answer(engine, question)

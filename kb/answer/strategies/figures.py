@@ -91,8 +91,13 @@ def target_fits(t: Target, question: str, before: str = "") -> bool:
         base = m.group(1)
         sent = before + t.sentence
         sent = sent.replace("名", "") if base != "名" else sent
-        if not re.search(f"每{base}", sent) and not (base == "人" and "人均" in sent):
-            return False
+        if re.search(f"每{base}", sent) or (base == "人" and "人均" in sent):
+            continue
+        if base in "年月天周" and base in t.indicator:
+            continue  # 每年的低保标准: 城乡年最低生活保障标准 names the period in the indicator
+        if base == "个" and re.search(f"(各|所有|全部){re.escape(question[m.end():m.end() + 1])}", sent):
+            continue  # 每个村 is 所有村(社区): the same base, written as all of them
+        return False
     return True
 
 
