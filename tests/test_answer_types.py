@@ -199,7 +199,10 @@ def test_ask_json_keeps_its_keys_and_adds_statements(engine):
                                             # round 9
                                             ("浙江的社区食堂给老年人吃饭能打几折？", "money"),
                                             ("衡水2022年底前乡镇建成新时代文明实践所的任务最后完成了没有？", "actual"),
-                                            ("浙江哪11个县（市、区）要建成智慧社区？", "named_sites")])
+                                            ("浙江哪11个县（市、区）要建成智慧社区？", "named_sites"),
+                                            # a yearly rhythm (每年…轮训一遍) is no month
+                                            ("衡水社区书记的轮训一般安排在几月份？", "month"),
+                                            ("给珠海这个实施方案打个分，你打几分？", "judgement")])
 def test_a_slot_no_quoted_sentence_fills_is_declined(engine, question, slot):
     """The documents cover the topic but state no opening hour, price or phone number: declined, with the
     nearest passages as related, and the gate says which slot was missing."""
