@@ -201,8 +201,7 @@ def test_ask_json_keeps_its_keys_and_adds_statements(engine):
                                             ("衡水2022年底前乡镇建成新时代文明实践所的任务最后完成了没有？", "actual"),
                                             ("浙江哪11个县（市、区）要建成智慧社区？", "named_sites"),
                                             # a yearly rhythm (每年…轮训一遍) is no month
-                                            ("衡水社区书记的轮训一般安排在几月份？", "month"),
-                                            ("给珠海这个实施方案打个分，你打几分？", "judgement")])
+                                            ("衡水社区书记的轮训一般安排在几月份？", "month")])
 def test_a_slot_no_quoted_sentence_fills_is_declined(engine, question, slot):
     """The documents cover the topic but state no opening hour, price or phone number: declined, with the
     nearest passages as related, and the gate says which slot was missing."""
@@ -365,7 +364,8 @@ def test_a_baseline_year_is_answered_from_the_table_column(engine):
 
 
 @pytest.mark.parametrize("question", ["五个地方里哪个城市的社区服务做得最好？", "衡水的规划到2025年能全部完成吗？",
-                                      "你觉得近邻服务到底有没有用？", "珠海社区服务搞下来效果怎么样？"])
+                                      "你觉得近邻服务到底有没有用？", "珠海社区服务搞下来效果怎么样？",
+                                      "给珠海这个实施方案打个分，你打几分？"])
 def test_opinions_and_predictions_are_declined_plainly(engine, question):
     ans = answer(engine, question)
     assert ans.abstained and "不对此作评价" in ans.text and ans.citations == []
