@@ -8,8 +8,8 @@ Every labelled question goes through the real pipeline once (retrieval, strategi
 Answers decided before the score (a place or year not covered, no evidence of the asked type, an exact
 structure answer) are fixed; the rest are the samples of a logistic regression (numpy, L2, standardised
 features) whose out-of-fold probabilities give the curve of wrong declines (answerable questions declined)
-against right declines (unanswerable questions declined). The threshold is the strictest one whose wrong
-declines stay within --max-wrong; the weights are then refitted on all samples and written with their
+against right declines (unanswerable questions declined). Of the thresholds whose wrong declines stay
+within --max-wrong, the one with the most right declines (then the fewest wrong) is taken; the weights are then refitted on all samples and written with their
 provenance. Outputs: OUT/gate_data.jsonl (the recorded signals), OUT/gate_curve.md, OUT/gate_curve.png.
 """
 from __future__ import annotations
@@ -142,8 +142,8 @@ def calibrate(samples: list[dict], features: tuple[str, ...], max_wrong: float =
     params = {
         "_source": (f"python -m eval.calibrate_gate on {date.today().isoformat()}: logistic regression (L2={L2}) on "
                     f"{len(scored)} scored answers of the labelled questions ({int((1 - y).sum())} unanswerable); "
-                    f"threshold = the highest whose out-of-fold ({FOLDS}-fold) wrong declines "
-                    f"are ≤ {max_wrong:.0%} over all {len(samples)} answers"),
+                    f"threshold = of those whose out-of-fold ({FOLDS}-fold) wrong declines are ≤ {max_wrong:.0%} "
+                    f"over all {len(samples)} answers, the one with the most right declines, then the fewest wrong"),
         "features": list(features), **model, "threshold": best["threshold"],
         "cv": {"folds": FOLDS, "seed": SEED, "wrong_declines": round(best["wrong_declines"], 4),
                "right_declines": round(best["right_declines"], 4), "samples": len(samples), "scored": len(scored)},

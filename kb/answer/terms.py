@@ -27,8 +27,8 @@ def corpus_terms(engine) -> frozenset[str]:
 
 
 def asked_terms(engine, question: str) -> list[str]:
-    """Coined labels whose meaning the question asks: quoted in the question, or a label the documents quote
-    (users often drop the quotes: 13335工作法是什么). The label is what the question is about: the ask follows
+    """Coined labels whose meaning the question asks: labels the documents quote, found in the question with
+    or without quotes (users often drop them: 13335工作法是什么). The label is what the question is about: the ask follows
     it closely (「“13335”工作法具体指什么」, not 「“十四五”规划的发文字号是什么」) or 什么是 precedes it."""
     meaning = rx("coined_term", "asks_meaning")
     q = squeeze(question)
