@@ -201,7 +201,11 @@ def test_ask_json_keeps_its_keys_and_adds_statements(engine):
                                             ("衡水2022年底前乡镇建成新时代文明实践所的任务最后完成了没有？", "actual"),
                                             ("浙江哪11个县（市、区）要建成智慧社区？", "named_sites"),
                                             # a yearly rhythm (每年…轮训一遍) is no month
-                                            ("衡水社区书记的轮训一般安排在几月份？", "month")])
+                                            ("衡水社区书记的轮训一般安排在几月份？", "month"),
+                                            ("浙江的居民会客厅分别建在哪些社区？", "named_sites"),
+                                            ("珠海全市一共装了多少台政务自助机？", "actual"),
+                                            ("老人在社区食堂吃一顿饭政府补多少？", "money"),
+                                            ("老年人免费体检在哪里做？", "procedure")])
 def test_a_slot_no_quoted_sentence_fills_is_declined(engine, question, slot):
     """The documents cover the topic but state no opening hour, price or phone number: declined, with the
     nearest passages as related, and the gate says which slot was missing."""
