@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -108,6 +109,26 @@ def city_names() -> tuple[str, ...]:
         names = [r["name"] for r in csv.DictReader(fh) if r["adcode"][4:6] == "00" and r["adcode"][2:4] != "00"]
     short = (re.sub(r"(市|地区)$", "", n) for n in names if re.search(r"(市|地区)$", n) and n != "市辖区")
     return tuple(dict.fromkeys(n for n in short if len(n) >= 2 and n not in skip))
+
+
+@lru_cache(maxsize=1)
+def district_names() -> frozenset[str]:
+    """Full names of the districts and counties in the gazetteer (冀州区, 香洲区), which jieba may split
+    (冀州/区); empty when the package that ships it is not installed."""
+    import csv
+    import importlib.util
+
+    from . import lexicon
+
+    spec = importlib.util.find_spec(lexicon.config().get("places", {}).get("gazetteer", "cpca"))
+    if spec is None or not spec.submodule_search_locations:
+        return frozenset()
+    path = Path(spec.submodule_search_locations[0]) / "resources" / "adcodes.csv"
+    if not path.is_file():
+        return frozenset()
+    with path.open(encoding="utf-8") as fh:
+        return frozenset(r["name"] for r in csv.DictReader(fh)
+                         if r["adcode"][4:6] != "00" and re.search(r"[区县]$", r["name"]) and len(r["name"]) >= 3)
 
 
 PLACES = PLACES + tuple(n for n in city_names() if n not in PLACES)

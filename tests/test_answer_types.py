@@ -409,6 +409,8 @@ def test_a_figure_asked_of_a_town_the_document_does_not_name_is_declined(engine)
 def test_a_district_the_documents_never_mention_is_declined(engine):
     ans = answer(engine, "珠海香洲区的托位目标是多少？")
     assert ans.abstained and "香洲区" in ans.text
+    split = answer(engine, "衡水冀州区到2025年城市社区综合服务设施覆盖率要达到多少？")  # jieba: 冀州/区
+    assert split.abstained and "冀州区" in split.text
     named = answer(engine, "仙游县司法局负责哪些工作？")  # 仙游 is the county of a document: not declined
     assert not named.abstained
     common = answer(engine, "珠海新建小区和老城区配套养老服务设施的面积标准分别是多少？")  # 老城区 is no place name

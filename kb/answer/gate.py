@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ..evidence import coverage
-from ..query import PROVINCES
+from ..query import PROVINCES, district_names
 from .build import Builder
 from .context import Context, docs_of_place, known_regions, task_text
 from .select import dense_scores, sentence_spans
@@ -138,8 +138,12 @@ def minor_places(text: str) -> list[str]:
     from ..search import _jieba
 
     _jieba()  # the user dictionary is loaded
-    return [w for w, flag in pseg.cut(text)
-            if flag == "ns" and len(w) >= 3 and MINOR_PLACE.search(w) and not NOT_A_PLACE.search(w)]
+    found = [w for w, flag in pseg.cut(text)
+             if flag == "ns" and len(w) >= 3 and MINOR_PLACE.search(w) and not NOT_A_PLACE.search(w)]
+    # the gazetteer's districts and counties, which jieba may split (冀州/区)
+    found += [n for n in district_names() if n in text and not NOT_A_PLACE.search(n)
+              and not any(n in f or f in n for f in found)]
+    return found
 
 
 TOWN = re.compile(r"([\u4e00-\u9fff]{2})(镇|乡|街道)(?!办|人民|政府|级)")
