@@ -89,32 +89,10 @@ PLACES = PROVINCES + tuple((
 ).split())
 
 
-def city_names() -> tuple[str, ...]:
-    """Short names of the prefecture-level cities in the gazetteer (kb/data/lexicon.toml [places]); none when
-    the package that ships it is not installed. The table is read as a file: importing cpca loads pandas."""
-    import csv
-    import importlib.util
-
-    from . import lexicon
-
-    conf = lexicon.config().get("places", {})
-    spec = importlib.util.find_spec(conf.get("gazetteer", "cpca"))
-    if spec is None or not spec.submodule_search_locations:
-        return ()
-    path = Path(spec.submodule_search_locations[0]) / "resources" / "adcodes.csv"
-    if not path.is_file():
-        return ()
-    skip = set(conf.get("common_words", []))
-    with path.open(encoding="utf-8") as fh:
-        names = [r["name"] for r in csv.DictReader(fh) if r["adcode"][4:6] == "00" and r["adcode"][2:4] != "00"]
-    short = (re.sub(r"(市|地区)$", "", n) for n in names if re.search(r"(市|地区)$", n) and n != "市辖区")
-    return tuple(dict.fromkeys(n for n in short if len(n) >= 2 and n not in skip))
-
-
 @lru_cache(maxsize=1)
-def district_names() -> frozenset[str]:
-    """Full names of the districts and counties in the gazetteer (冀州区, 香洲区), which jieba may split
-    (冀州/区); empty when the package that ships it is not installed."""
+def gazetteer() -> tuple[tuple[str, str], ...]:
+    """(adcode, name) rows of the gazetteer shipped in a pinned package (kb/data/lexicon.toml [places]); none
+    when the package is not installed. The table is read as a file: importing cpca loads pandas."""
     import csv
     import importlib.util
 
@@ -122,13 +100,28 @@ def district_names() -> frozenset[str]:
 
     spec = importlib.util.find_spec(lexicon.config().get("places", {}).get("gazetteer", "cpca"))
     if spec is None or not spec.submodule_search_locations:
-        return frozenset()
+        return ()
     path = Path(spec.submodule_search_locations[0]) / "resources" / "adcodes.csv"
     if not path.is_file():
-        return frozenset()
+        return ()
     with path.open(encoding="utf-8") as fh:
-        return frozenset(r["name"] for r in csv.DictReader(fh)
-                         if r["adcode"][4:6] != "00" and re.search(r"[区县]$", r["name"]) and len(r["name"]) >= 3)
+        return tuple((r["adcode"], r["name"]) for r in csv.DictReader(fh))
+
+
+def city_names() -> tuple[str, ...]:
+    """Short names of the prefecture-level cities in the gazetteer, less those that are also common words."""
+    from . import lexicon
+
+    skip = set(lexicon.config().get("places", {}).get("common_words", []))
+    names = [n for code, n in gazetteer() if code[4:6] == "00" and code[2:4] != "00"]
+    short = (re.sub(r"(市|地区)$", "", n) for n in names if re.search(r"(市|地区)$", n) and n != "市辖区")
+    return tuple(dict.fromkeys(n for n in short if len(n) >= 2 and n not in skip))
+
+
+@lru_cache(maxsize=1)
+def district_names() -> frozenset[str]:
+    """Full names of the gazetteer's districts and counties (冀州区, 香洲区), which jieba may split (冀州/区)."""
+    return frozenset(n for code, n in gazetteer() if code[4:6] != "00" and re.search(r"[区县]$", n) and len(n) >= 3)
 
 
 PLACES = PLACES + tuple(n for n in city_names() if n not in PLACES)
