@@ -29,10 +29,16 @@ class Vocab:
         self._df: dict[str, int] = {}
         self.idf_unseen = math.log((self.n + 1) / 0.5)
 
-    def idf(self, term: str) -> float:
+    def df(self, term: str) -> int:
         if term not in self._df:
             self._df[term] = sum(term in t for t in self.texts)
-        return math.log((self.n + 1) / (self._df[term] + 0.5))
+        return self._df[term]
+
+    def idf(self, term: str) -> float:
+        return math.log((self.n + 1) / (self.df(term) + 0.5))
+
+    def df_share(self, term: str) -> float:
+        return self.df(term) / max(1, self.n)
 
 
 def vocab(engine) -> Vocab:

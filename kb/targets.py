@@ -15,9 +15,11 @@ UNITS = ("万平方米", "平方米", "万户", "万人", "亿元", "万元", "�
          "小时", "分钟", "公里", "千米", "间", "支", "条", "项", "次", "天", "倍", "部")
 UNIT_RX = "|".join(map(re.escape, UNITS))
 COMPARATOR = r"(?:不少于|不低于|不超过|不高于|超过|达到|达|≥|≤|大于|高于|低于|至少)"
-# A figure: optional comparator, number, percent or unit, optional 以上/左右.
+# A figure: optional comparator, number, percent or unit, optional 以上/左右. A number in words counts only
+# after a minimum or a verb of having (至少建有一所, 配备一名): elsewhere 一个/一批 is an article, not a figure.
 FIGURE = re.compile(
-    rf"(?P<cmp>{COMPARATOR})?\s*(?P<num>\d+(?:\.\d+)?)\s*(?P<unit>%|‰|(?:{UNIT_RX}))(?P<tail>以上|以内|左右|以下)?"
+    rf"(?P<cmp>{COMPARATOR})?\s*(?P<num>\d+(?:\.\d+)?|(?<=至少|少于|低于|建有|配有|设有|配备)[一两二三四五六七八九十])"
+    rf"\s*(?P<unit>%|‰|(?:{UNIT_RX}))(?P<tail>以上|以内|左右|以下)?"
 )
 DEADLINE = re.compile(r"(?:到|至|在)?(20\d\d)年(?:年?底|末)?(?:前)?")
 YEAR_RANGE = re.compile(r"20\d\d\s*[-—~至]\s*20\d\d年?")

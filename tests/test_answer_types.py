@@ -544,3 +544,18 @@ def test_a_figure_with_no_year_of_its_own_is_not_the_figure_of_another_asked_yea
     ans = answer(engine, "浙江城乡居民收入倍差2023年的目标是多少？")  # the table's 2025 target only
     assert ans.abstained
     assert not answer(engine, "浙江城乡居民收入倍差2025年的目标是多少？").abstained
+
+
+def test_a_figure_of_another_indicator_is_not_the_answer(engine):
+    """The document sets a rural coverage rate for its service facilities, not for its emergency
+    broadcasting (which it names elsewhere): a 覆盖率 figure of the one is not the other's."""
+    other = answer(engine, "衡水农村地区应急广播覆盖率打算提到多少？")
+    assert other.abstained
+    own = answer(engine, "衡水农村社区综合服务设施覆盖率到2025年是多少？")
+    assert not own.abstained and "80%" in own.text
+    # the measure and the attribute asked (数量, 预期性) do not say which indicator is meant
+    attr = answer(engine, "浙江未来社区数量是约束性还是预期性指标，目标多少个？")
+    assert not attr.abstained and "350" in attr.text
+    # 服务用房 is the genre's other word for 服务设施
+    rooms = answer(engine, "珠海新建住宅小区养老服务用房按每百户多少平方米配？")
+    assert not rooms.abstained and "20平方米" in rooms.text

@@ -116,3 +116,12 @@ def test_flattened_table_without_a_kind_column_and_an_elliptical_subject():
     assert ("县城社区养老服务设施覆盖率", "达到60%") in got
     assert ("社区综合服务设施达标率", "100%") in got and ("社区老年助餐点", "90个") in got
     assert not any(v.startswith(("91", "64")) for _, v in got)  # the 完成值 column is no target
+
+
+def test_a_number_in_words_is_a_figure_only_after_a_minimum_or_a_verb_of_having():
+    got = _targets_of("一、主要任务\n到2025年，各乡镇至少建有一所残疾人托养中心，每个村配备两名协管员。"
+                      "搭建一个服务平台，打造一批示范社区。\n")
+    values = {v: i for i, v, _d, _s in got}
+    assert "一所" in values and "残疾人托养中心" in values["一所"]
+    assert "两名" in values
+    assert not any(v.startswith(("一个", "一批")) for v in values)  # an article, not a figure

@@ -147,10 +147,88 @@ def subject_missing(ctx: Context, t: Target, groups, docs: list[str]) -> list[st
     return out
 
 
+@lru_cache(maxsize=256)
+def question_runs(question: str) -> tuple[tuple[str, ...], ...]:
+    """Runs of adjacent content words of a question (应急|广播, 智能|快件|箱): the words a compound term is
+    made of when the tokenizer splits it. Place names and question words end a run."""
+    from ...evidence import QUESTION_WORDS
+    from ...search import stopwords
+    import jieba.posseg as pseg
+
+    _jieba()
+    runs, cur = [], []
+    for tok in pseg.cut(question):
+        w = tok.word.strip()
+        if re.fullmatch(r"[\u4e00-\u9fff]+", w) and w not in QUESTION_WORDS and w not in stopwords() \
+                and tok.flag != "ns" and not re.search(r"多|几|少", w):
+            cur.append(w)
+            continue
+        if len(cur) >= 2:
+            runs.append(tuple(cur))
+        cur = []
+    if len(cur) >= 2:
+        runs.append(tuple(cur))
+    return tuple(runs)
+
+
+def figure_context(ctx: Context, t: Target) -> str:
+    """What a figure is said of: its row (a table figure), or its sentence with the paragraph before it and
+    its passage's headings (a figure in running text)."""
+    p = passage_at(ctx.engine, t.doc_id, t.start)
+    heads = f"{p.title} {p.section}" if p else ""
+    if t.source == "table":
+        # the row, its 指标属性 cell and the table's heading (主要发展指标)
+        return f"{heads}\n{t.indicator} {t.sentence} {row_attribute(ctx.engine, t)[0]}"
+    return f"{heads}\n{paragraph_before(ctx.engine, t)}{t.sentence}{t.indicator}"
+
+
+def said_of(word: str, text: str) -> bool:
+    """The word, one of its synonyms, or each part of a compound word (服务中心: 服务, 中心) is in text."""
+    if word in text or any(s in text for s in synonyms_of(word)):
+        return True
+    parts = [w for w in _jieba().lcut_for_search(word) if len(w) >= 2 and w != word]
+    return len(word) >= 4 and bool(parts) and all(w in text for w in parts)
+
+
+def phrase_missing(ctx: Context, t: Target, question: str) -> list[str]:
+    """Compound terms of the question (adjacent words the figure's document writes together) none of
+    whose distinctive words the figure is said of: 应急广播 asked, a 综合服务设施覆盖率 row found. A word most
+    passages use (服务, 社区) says nothing of which figure is meant; a word stands in for its synonyms."""
+    doc = ctx.engine.doc_text(t.doc_id)
+    text = figure_context(ctx, t)
+    common = cues.table()["figure_subject"]["common_df"]
+    measure = cues.rx("figure_subject", "measure")
+    out = []
+    for run in question_runs(question):
+        i = 0
+        while i < len(run):
+            j = max((j for j in range(i + 1, len(run) + 1) if "".join(run[i:j]) in doc), default=0)
+            if not j or (j == i + 1 and not is_subject_term(run[i])):
+                i += 1  # a single word is a term of its own only when a domain term (困境儿童, 网格员)
+                continue
+            if measure.fullmatch("".join(run[i:j])):
+                i = j  # 预期|性: an attribute asked, split by the tokenizer
+                continue
+            words = [w for w in run[i:j] if len(w) >= 2 and ctx.voc.df_share(w) <= common and not measure.search(w)]
+            if words and not any(said_of(w, text) for w in words):
+                out.append("".join(run[i:j]))
+            i = j
+    return out
+
+
+@lru_cache(maxsize=4096)
+def synonyms_of(word: str) -> tuple[str, ...]:
+    from ...lexicon import default_lexicon
+
+    lex = default_lexicon()
+    return tuple(e.term for e in lex.expansions([word], word))
+
+
 def fitting_targets(ctx: Context, text: str, groups, hits, docs) -> list[tuple[float, Target]]:
     """Figures of the asked kind and subject, best first (the type evidence of a figure answer)."""
     return [(sc, t) for sc, t in rank_targets(ctx, groups, hits, docs)
-            if target_fits(t, text, paragraph_before(ctx.engine, t)) and not subject_missing(ctx, t, groups, docs)]
+            if target_fits(t, text, paragraph_before(ctx.engine, t)) and not subject_missing(ctx, t, groups, docs)
+            and not phrase_missing(ctx, t, text)]
 
 
 def paragraph_before(engine, t: Target, chars: int = 120) -> str:
