@@ -559,3 +559,20 @@ def test_a_figure_of_another_indicator_is_not_the_answer(engine):
     # 服务用房 is the genre's other word for 服务设施
     rooms = answer(engine, "珠海新建住宅小区养老服务用房按每百户多少平方米配？")
     assert not rooms.abstained and "20平方米" in rooms.text
+
+
+def test_a_figure_is_checked_against_its_own_indicator_and_row(engine):
+    # a table row whose cells state no unit still answers 「多少名」
+    unitless = answer(engine, "衡水每一万城镇常住人口到2025年应当配多少名社区工作者？")
+    assert not unitless.abstained and "18" in unitless.text
+    # the subject named once, before two asking clauses, is what both ask about
+    both = answer(engine, "浙江省每千人拥有的婴幼儿照护设施托位，原来是多少、今后要到多少？")
+    assert not both.abstained and "1.8" in both.text and "4.5" in both.text
+    # an indicator naming the other side (城市社区…) is not a rural figure, whatever else its sentence says
+    rural = answer(engine, "厦门农村地区每万人要建几个社区卫生服务站？")
+    assert rural.abstained
+    # the present value asked of a figure the document sets only as a goal is not stated
+    present = answer(engine, "珠海眼下每千人口实际有多少个3岁以下婴幼儿托位？")
+    assert present.abstained
+    goal = answer(engine, "珠海要求每千人口有多少个3岁以下婴幼儿托位？")
+    assert not goal.abstained and "5.5个" in goal.text

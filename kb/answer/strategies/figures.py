@@ -50,13 +50,15 @@ def whole_words(question: str) -> tuple[str, ...]:
     return tuple(w for w in jieba.lcut(re.sub(r"^(全|总|所有)", "", whole.group(1))) if len(w) >= 2)
 
 
-def other_side(question: str, text: str) -> bool:
-    """The question names one side of a contrast (城市 | 农村) and the figure's text only the other."""
+def other_side(question: str, text: str, indicator: str = "") -> bool:
+    """The question names one side of a contrast (城市 | 农村) and the figure's text only the other. An
+    indicator that names a side decides (城市社区每万人…卫生服务站, in a sentence that also says 乡村医生)."""
     sides = cues.table()["contrasts"]["sides"]
     asked = [i for i, words in enumerate(sides) if any(w in question for w in words)]
     if len(asked) != 1:
         return False
-    named = {i for i, words in enumerate(sides) if any(w in text for w in words)}
+    named = {i for i, words in enumerate(sides) if any(w in indicator for w in words)} or \
+        {i for i, words in enumerate(sides) if any(w in text for w in words)}
     return bool(named) and asked[0] not in named
 
 
@@ -69,9 +71,10 @@ def target_fits(t: Target, question: str, before: str = "") -> bool:
         if not cues.rx("share_asked", "fits").search(f"{t.value}{t.unit}") and \
                 not (not t.unit and cues.rx("share_asked", "rate_indicator").search(t.indicator)):
             return False
-    elif (units := asked_units(question)) and t.unit not in units:
-        return False
-    if other_side(question, t.indicator + t.sentence):
+    elif (units := asked_units(question)) and t.unit not in units and \
+            not (t.source == "table" and not t.unit and re.fullmatch(r"[\d.]+", t.value)):
+        return False  # a table row whose unit no cell states (衡水: 每万名…拥有社区工作者 | —— | 18) may be the one
+    if other_side(question, t.indicator + t.sentence, t.indicator):
         return False  # 村级 asked, 新建城市社区…面积 given
     words = whole_words(question)
     if words and not any(w in before + t.sentence for w in words):
@@ -89,7 +92,8 @@ def target_fits(t: Target, question: str, before: str = "") -> bool:
     question = re.sub(r"每[个一]?人", "每人", question)  # 平均每个人 is the base 人 (人均), not 个
     for m in cues.rx("per_base").finditer(question):
         base = m.group(1)
-        sent = before + t.sentence
+        # an indicator with a base of its own (每千名居民…) is judged by it, not by its sentence's other figures
+        sent = t.indicator if "每" in t.indicator else before + t.sentence
         sent = sent.replace("名", "") if base != "名" else sent
         if re.search(f"每{base}", sent) or (base == "人" and "人均" in sent):
             continue
@@ -312,9 +316,13 @@ def figures(ctx: Context) -> Builder | None:
     parts = [x for x in re.split(r"[？?；;]", ctx.text) if x.strip() and asks_figure(x)]
     if len(parts) < 2:
         # 「要改造多少个老旧小区、建多少个未来社区」: two figures asked in one sentence, each with its own subject
-        clauses = [x for x in re.split(r"[，,、]", ctx.text) if x.strip() and asks_figure(x)]
+        split = [x for x in re.split(r"[，,、]", ctx.text) if x.strip()]
+        clauses = [x for x in split if asks_figure(x)]
         if len(clauses) >= 2 and all(re.search(r"[\u4e00-\u9fff]{2}", re.sub(FIGURE_WORDS, "", x)) for x in clauses):
-            parts = clauses
+            # 「浙江每万人…专职社区工作者，现在多少、规划到多少」: the clauses before the first asking one name the
+            # subject every asking clause is about
+            lead = "".join(split[:split.index(clauses[0])])
+            parts = [lead + x for x in clauses]
     asks = [(ctx.text, ctx.groups)] if len(parts) < 2 else \
         [(x, content_terms(Query(text=x, qtype="target", regions=ctx.query.regions), ctx.voc)) for x in parts]
     chosen: list[Target] = []
@@ -329,14 +337,18 @@ def figures(ctx: Context) -> Builder | None:
                 bases += [(t, year, v) for sc, t, year, v in found if sc >= found[0][0] - NEAR_BEST][:2]
             continue
         best = ranked[0][0]
-        best_score = max(best_score, best)
         picked = [t for sc, t in ranked if sc >= best - NEAR_BEST and t not in chosen][:4]
-        chosen += picked
         # 「现在有几个，以后要有几个」「2020年有多少个，2025年要多少个」: the baseline column of the rows chosen is
         # asked too
         now = cues.rx("base_and_target", "base").search(text)
         years = set(re.findall(r"(20\d\d)\s*年?", text))
-        bases += [(t, *base) for t in picked if (base := baseline(ctx.engine, t)) and (now or base[0] in years)]
+        found = [(t, *base) for t in picked if (base := baseline(ctx.engine, t)) and (now or base[0] in years)]
+        if now and not found and not cues.rx("base_and_target", "target").search(text) and \
+                not cues.rx("base_and_target", "required").search(text):
+            continue  # 「现在每千人有多少个托位」: the present value is asked, the document sets only a goal
+        best_score = max(best_score, best)
+        chosen += picked
+        bases += found
     # 「2020年是多少、2025年要到多少」「基期和目标各是多少」: the row's target is asked too, not only its baseline
     asks_target = cues.rx("base_and_target", "target").search(ctx.text)
     asked_years = set(re.findall(r"(20\d\d)\s*年", ctx.text))
