@@ -576,3 +576,10 @@ def test_a_figure_is_checked_against_its_own_indicator_and_row(engine):
     assert present.abstained
     goal = answer(engine, "珠海要求每千人口有多少个3岁以下婴幼儿托位？")
     assert not goal.abstained and "5.5个" in goal.text
+
+
+def test_how_many_is_not_answered_by_how_much_is_covered(engine):
+    count = answer(engine, "珠海打算建多少个志愿服务站点？")
+    assert count.abstained  # the plan sets a coverage rate (80%), not a number of sites
+    rate = answer(engine, "珠海志愿服务站点覆盖率要达到多少？")
+    assert not rate.abstained and "80%" in rate.text

@@ -74,6 +74,9 @@ def target_fits(t: Target, question: str, before: str = "") -> bool:
     elif (units := asked_units(question)) and t.unit not in units and \
             not (t.source == "table" and not t.unit and re.fullmatch(r"[\d.]+", t.value)):
         return False  # a table row whose unit no cell states (衡水: 每万名…拥有社区工作者 | —— | 18) may be the one
+    if cues.rx("count_asked").search(question) and not cues.rx("count_asked", "share").search(question) and \
+            (t.unit in ("%", "‰") or t.value == "全覆盖") and not re.search(r"\d+\s*[个家所处]", t.sentence):
+        return False  # how many asked, how much covered given (unless the sentence counts them: 118个乡镇…100%)
     if other_side(question, t.indicator + t.sentence, t.indicator):
         return False  # 村级 asked, 新建城市社区…面积 given
     words = whole_words(question)
