@@ -583,3 +583,8 @@ def test_how_many_is_not_answered_by_how_much_is_covered(engine):
     assert count.abstained  # the plan sets a coverage rate (80%), not a number of sites
     rate = answer(engine, "珠海志愿服务站点覆盖率要达到多少？")
     assert not rate.abstained and "80%" in rate.text
+
+
+def test_a_quoted_method_name_the_plan_only_lists_is_not_explained(engine):
+    ans = answer(engine, "巡司顶社区的穿针引线工作法是怎么运作的？")
+    assert ans.abstained and "穿针引线工作法" in ans.text and "没有说明" in ans.text

@@ -18,11 +18,11 @@ def squeeze(text: str) -> str:
 
 
 def corpus_terms(engine) -> frozenset[str]:
-    """The coined labels of the documents: quoted terms with a numeral, squeezed."""
+    """The coined labels of the documents: quoted terms with a numeral or naming a method (“穿针引线工作法”), squeezed."""
     def build():
-        num = rx("coined_term", "numeral")
+        num, method = rx("coined_term", "numeral"), rx("coined_term", "named_method")
         return frozenset(t for d in engine.documents for t in map(squeeze, QUOTED.findall(engine.doc_text(d.doc_id)))
-                         if len(t) >= 2 and num.search(t))
+                         if len(t) >= 2 and (num.search(t) or (len(t) >= 5 and method.search(t))))
     return engine.derived("coined_terms", build)
 
 

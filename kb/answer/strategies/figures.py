@@ -235,7 +235,7 @@ def fitting_targets(ctx: Context, text: str, groups, hits, docs) -> list[tuple[f
     """Figures of the asked kind and subject, best first (the type evidence of a figure answer)."""
     return [(sc, t) for sc, t in rank_targets(ctx, groups, hits, docs)
             if target_fits(t, text, paragraph_before(ctx.engine, t)) and not subject_missing(ctx, t, groups, docs)
-            and not phrase_missing(ctx, t, text)]
+            and (sc < MIN_TARGET_COVERAGE or not phrase_missing(ctx, t, text))]  # a figure this far off is never used
 
 
 def paragraph_before(engine, t: Target, chars: int = 120) -> str:
