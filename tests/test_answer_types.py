@@ -588,3 +588,10 @@ def test_how_many_is_not_answered_by_how_much_is_covered(engine):
 def test_a_quoted_method_name_the_plan_only_lists_is_not_explained(engine):
     ans = answer(engine, "巡司顶社区的穿针引线工作法是怎么运作的？")
     assert ans.abstained and "穿针引线工作法" in ans.text and "没有说明" in ans.text
+
+
+def test_a_document_title_on_a_label_does_not_put_a_sentence_on_topic(engine):
+    """「加强网上办、掌上办…」 names an online channel (a procedure word), but for government services, not for
+    booking a doctor; only the label's 《…城乡社区…》 title shared a word with the question."""
+    ans = answer(engine, "社区医院的号怎么在网上预约？")
+    assert ans.abstained

@@ -261,7 +261,9 @@ def decide(ctx: Context, b: Builder | None, decline_message: str = "") -> Decisi
     # The words of the ask itself (怎么申请, 要带什么材料) do not make a sentence on topic: 「…申请就业扶持」
     # is not about 廉租房怎么申请.
     topic = topic_groups(ctx)
-    on_topic = stated if b.exact or not topic else [q for q in stated if coverage(topic, q, ctx.voc) > 0]
+    # a document's title (《…城乡社区服务体系建设规划…》) on a statement's label is no topic of the sentence's own
+    on_topic = stated if b.exact or not topic else \
+        [q for q in stated if coverage(topic, re.sub(r"《[^》]*》", "", q), ctx.voc) > 0]
     missing = unfilled(ctx.text, on_topic)
     if missing:
         labels = "、".join(s.label for s in missing)
