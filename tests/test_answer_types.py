@@ -595,3 +595,11 @@ def test_a_document_title_on_a_label_does_not_put_a_sentence_on_topic(engine):
     booking a doctor; only the label's 《…城乡社区…》 title shared a word with the question."""
     ans = answer(engine, "社区医院的号怎么在网上预约？")
     assert ans.abstained
+
+
+def test_a_figure_for_another_group_of_people_is_not_the_answer(engine):
+    # the county plan pays 残疾人联络员 200元 a month; nothing for the severely disabled themselves
+    other = answer(engine, "县里给重度残疾人的护理补贴一个月多少？")
+    assert other.abstained
+    own = answer(engine, "县里残疾人联络员岗位补贴每月多少钱？")
+    assert not own.abstained and "200元" in own.text

@@ -198,9 +198,10 @@ def said_of(word: str, text: str) -> bool:
 
 
 def phrase_missing(ctx: Context, t: Target, question: str) -> list[str]:
-    """Compound terms of the question (adjacent words the figure's document writes together) none of
-    whose distinctive words the figure is said of: 应急广播 asked, a 综合服务设施覆盖率 row found. A word most
-    passages use (服务, 社区) says nothing of which figure is meant; a word stands in for its synonyms."""
+    """Compound terms of the question (adjacent words the figure's document writes together) with a
+    distinctive word the figure is not said of: 应急广播 asked, a 综合服务设施覆盖率 row found; 重度残疾人 asked,
+    a subsidy of 残疾人联络员 found. A word most passages use (服务, 社区) and the measure asked (覆盖率, 每百户)
+    say nothing of which figure is meant; a word stands in for its synonyms and a compound word for its parts."""
     doc = ctx.engine.doc_text(t.doc_id)
     text = figure_context(ctx, t)
     common = cues.table()["figure_subject"]["common_df"]
@@ -217,7 +218,7 @@ def phrase_missing(ctx: Context, t: Target, question: str) -> list[str]:
                 i = j  # 预期|性: an attribute asked, split by the tokenizer
                 continue
             words = [w for w in run[i:j] if len(w) >= 2 and ctx.voc.df_share(w) <= common and not measure.search(w)]
-            if words and not any(said_of(w, text) for w in words):
+            if words and not all(said_of(w, text) for w in words):
                 out.append("".join(run[i:j]))
             i = j
     return out
