@@ -205,7 +205,9 @@ def test_ask_json_keeps_its_keys_and_adds_statements(engine):
                                             ("浙江的居民会客厅分别建在哪些社区？", "named_sites"),
                                             ("珠海全市一共装了多少台政务自助机？", "actual"),
                                             ("老人在社区食堂吃一顿饭政府补多少？", "money"),
-                                            ("老年人免费体检在哪里做？", "procedure")])
+                                            ("老年人免费体检在哪里做？", "procedure"),
+                                            # round 10: the count in words (哪三个)
+                                            ("珠海选的3个青春行动试点社区分别是哪三个？", "named_sites")])
 def test_a_slot_no_quoted_sentence_fills_is_declined(engine, question, slot):
     """The documents cover the topic but state no opening hour, price or phone number: declined, with the
     nearest passages as related, and the gate says which slot was missing."""
