@@ -248,6 +248,13 @@ def topic_groups(ctx: Context) -> list[tuple[str, ...]]:
 def decide(ctx: Context, b: Builder | None, decline_message: str = "") -> Decision:
     """Whether the answer b is given. b None or b.decline: the strategy found no evidence of its type."""
     if b is None or b.decline or b.type_score is None or b.empty:
+        missing = asked(ctx.text)
+        if missing and not (b is not None and b.decline):
+            # nothing of the type found, and the question asks a slot: the slot is what is not stated
+            # (「投诉热线电话是多少」: no phone number, rather than 「no figure」)
+            return Decision(False, next((x.message for x in missing if x.message),
+                                        f"现有政策文件中未找到{'、'.join(x.label for x in missing)}。"),
+                            {"stage": "slot", "slots": [x.name for x in missing]})
         msg = (b.decline if b is not None and b.decline else "") or decline_message or \
             "现有政策文件中未找到能回答这个问题的内容。"
         return Decision(False, msg, {"stage": "type"})
