@@ -605,3 +605,12 @@ def test_a_figure_for_another_group_of_people_is_not_the_answer(engine):
     assert other.abstained
     own = answer(engine, "县里残疾人联络员岗位补贴每月多少钱？")
     assert not own.abstained and "200元" in own.text
+
+
+def test_a_part_asking_only_with_a_verb_inherits_the_subject_before_it(engine):
+    # 「提高到多少」 names no subject of its own: it asks of the indicator the first part named
+    ans = answer(engine, "衡水农村社区综合服务设施覆盖率原来是多少？以后要提高到多少？")
+    assert not ans.abstained and "65%" in ans.text and "80%" in ans.text.split("（2）")[-1]
+    # the asker's own situation (我想报名当志愿者) is no subject a later part inherits
+    own = answer(engine, "我想报名当志愿者，浙江社区里志愿服务站点多吗？要覆盖到多少？")
+    assert not own.abstained and "100%" in own.text.split("（2）")[-1]

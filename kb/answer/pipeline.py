@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from functools import lru_cache
 
 from ..qtypes import type_table
 from ..query import dense_query, question_type
@@ -128,12 +129,15 @@ def part_contexts(ctx: Context, parts: list[str]):
     where = None  # the scope of the last part that named a place (县里, 珠海)
     for part in parts:
         sub = ctx.derive(part)
-        known = [g for g in sub.groups if any(ctx.voc.idf(t) < ctx.voc.idf_unseen - 1e-9 for t in g)]
+        # a subject is a thing the documents name, not what is done to it (「规划要求到2025年提高到多少」: 提高)
+        known = [g for g in sub.groups if any(ctx.voc.idf(t) < ctx.voc.idf_unseen - 1e-9 for t in g)
+                 and not is_verb(g[0])]
         inherited = not known and bool(topic)
         if inherited:
             sub = ctx.derive(topic + part)
             known = sub.groups
-        topic = "".join(g[0] for g in known) or topic
+        asked = asked_part(sub.text)  # not the asker's own situation (「我想去当志愿者，…」)
+        topic = "".join(g[0] for g in known if g[0] in asked) or topic
         # a short part that names no subject of its own (「有没有补贴？」) follows the part before it
         follows = inherited or (bool(topic) and len(part) <= short and
                                 not any(figures.is_subject_term(g[0]) for g in sub.groups))
@@ -143,6 +147,29 @@ def part_contexts(ctx: Context, parts: list[str]):
             # 「县里老旧小区要改多少户？由哪些部门负责？」: a part that names no place asks about the same place
             sub.scope = dataclasses.replace(where, docs=list(where.docs), unknown_places=list(where.unknown_places))
         yield part, sub, follows
+
+
+PERSONAL = re.compile(r"^(我|我们|我家|咱|咱们|咱家|本人)")
+
+
+def asked_part(question: str) -> str:
+    """The question without the asker's own situation (「我想去当志愿者，…」「我家老人80岁了，…」): a clause in
+    the first person that asks nothing says who asks; the subject a later part inherits is what was asked."""
+    asks = re.compile(type_table()["multipart"]["asks"])
+    clauses = re.split(r"[，,]", question)
+    kept = [c for c in clauses if not (PERSONAL.match(c.strip()) and not asks.search(c))]
+    return "，".join(kept) or question
+
+
+@lru_cache(maxsize=4096)
+def is_verb(word: str) -> bool:
+    import jieba.posseg as pseg
+
+    from ..search import _jieba
+
+    _jieba()  # the user dictionary is loaded: its terms are no verbs
+    toks = list(pseg.cut(word))
+    return len(toks) == 1 and toks[0].flag in ("v", "vd", "ad", "d", "a")
 
 
 FOLLOWS_DECLINED = "现有政策文件中未找到能回答这个问题的内容（同上）。"
