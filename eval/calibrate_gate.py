@@ -33,7 +33,8 @@ DEFAULT_SETS = [ROOT / "eval" / n for n in ("questions.jsonl", "heldout.jsonl", 
                                             "blind/questions.jsonl", "dev_r4.jsonl", "blind_r4/questions.jsonl",
                                             "dev_r5.jsonl", "blind_r5/questions.jsonl",
                                             "blind_r6/questions.jsonl", "blind_r7/questions.jsonl",
-                                            "blind_r8/questions.jsonl", "dev_r9.jsonl")]
+                                            "blind_r8/questions.jsonl", "dev_r9.jsonl",
+                                            "blind_r9/questions.jsonl", "dev_r10.jsonl")]
 GATE_JSON = ROOT / "kb" / "data" / "gate.json"
 L2 = 1.0  # ridge penalty on standardised weights: ~300 samples, few negatives
 FOLDS = 5
