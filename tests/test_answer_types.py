@@ -207,7 +207,10 @@ def test_ask_json_keeps_its_keys_and_adds_statements(engine):
                                             ("老人在社区食堂吃一顿饭政府补多少？", "money"),
                                             ("老年人免费体检在哪里做？", "procedure"),
                                             # round 10: the count in words (哪三个)
-                                            ("珠海选的3个青春行动试点社区分别是哪三个？", "named_sites")])
+                                            ("珠海选的3个青春行动试点社区分别是哪三个？", "named_sites"),
+                                            # a plan announces no events for a coming day
+                                            ("这周末社区有没有义诊活动？", "schedule"),
+                                            ("浙江的志愿服务积分可以兑换哪些东西？", "redeem")])
 def test_a_slot_no_quoted_sentence_fills_is_declined(engine, question, slot):
     """The documents cover the topic but state no opening hour, price or phone number: declined, with the
     nearest passages as related, and the gate says which slot was missing."""
