@@ -592,7 +592,7 @@ def test_a_part_asking_only_with_a_verb_inherits_the_subject_before_it(engine):
     # an indicator naming the other side (城市社区…) is not a rural figure, whatever else its sentence says
     ("厦门农村地区每万人要建几个社区卫生服务站？", None),
     # the present value asked of a figure the document sets only as a goal is not stated
-    ("珠海眼下每千人口实际有多少个3岁以下婴幼儿托位？", None),
+    ("珠海目前每千人口有几个3岁以下婴幼儿托位？", None),
     ("珠海要求每千人口有多少个3岁以下婴幼儿托位？", "5.5个"),
     # how many asked, a coverage rate (80%) set: not the number of sites
     ("珠海打算建多少个志愿服务站点？", None),
