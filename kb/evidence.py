@@ -38,6 +38,8 @@ class Vocab:
         return math.log((self.n + 1) / (self.df(term) + 0.5))
 
     def df_share(self, term: str) -> float:
+        """Share of passages containing the term as a substring (compounds count), as idf counts it; the
+        store's df_share counts BM25 tokens instead."""
         return self.df(term) / max(1, self.n)
 
 

@@ -245,6 +245,13 @@ def topic_groups(ctx: Context) -> list[tuple[str, ...]]:
     return [g for g in ctx.groups if not in_ask(g[0])] or ctx.groups
 
 
+def slot_decline(missing) -> Decision:
+    """Declined because the slots asked (a price, a phone number…) are not stated; their own message if any."""
+    labels = "、".join(s.label for s in missing)
+    message = next((s.message for s in missing if s.message), f"现有政策文件中未找到{labels}。")
+    return Decision(False, message, {"stage": "slot", "slots": [s.name for s in missing]})
+
+
 def decide(ctx: Context, b: Builder | None, decline_message: str = "") -> Decision:
     """Whether the answer b is given. b None or b.decline: the strategy found no evidence of its type."""
     if b is None or b.decline or b.type_score is None or b.empty:
@@ -252,9 +259,7 @@ def decide(ctx: Context, b: Builder | None, decline_message: str = "") -> Decisi
         if missing and not (b is not None and b.decline):
             # nothing of the type found, and the question asks a slot: the slot is what is not stated
             # (「投诉热线电话是多少」: no phone number, rather than 「no figure」)
-            return Decision(False, next((x.message for x in missing if x.message),
-                                        f"现有政策文件中未找到{'、'.join(x.label for x in missing)}。"),
-                            {"stage": "slot", "slots": [x.name for x in missing]})
+            return slot_decline(missing)
         msg = (b.decline if b is not None and b.decline else "") or decline_message or \
             "现有政策文件中未找到能回答这个问题的内容。"
         return Decision(False, msg, {"stage": "type"})
@@ -273,9 +278,7 @@ def decide(ctx: Context, b: Builder | None, decline_message: str = "") -> Decisi
         [q for q in stated if coverage(topic, re.sub(r"《[^》]*》", "", q), ctx.voc) > 0]
     missing = unfilled(ctx.text, on_topic)
     if missing:
-        labels = "、".join(s.label for s in missing)
-        message = next((s.message for s in missing if s.message), f"现有政策文件中未找到{labels}。")
-        return Decision(False, message, {"stage": "slot", "slots": [s.name for s in missing]})
+        return slot_decline(missing)
     # a clause quotes only its units; the task it belongs to is named by its heading
     headings = [st.passage.section_path[-1] for st in b.statements if st.passage is not None and st.passage.section_path]
     away = places_not_in(ctx, stated + headings)

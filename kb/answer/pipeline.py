@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from functools import lru_cache
 
 from ..qtypes import type_table
 from ..query import dense_query, question_type
@@ -161,15 +160,9 @@ def asked_part(question: str) -> str:
     return "，".join(kept) or question
 
 
-@lru_cache(maxsize=4096)
 def is_verb(word: str) -> bool:
-    import jieba.posseg as pseg
-
-    from ..search import _jieba
-
-    _jieba()  # the user dictionary is loaded: its terms are no verbs
-    toks = list(pseg.cut(word))
-    return len(toks) == 1 and toks[0].flag in ("v", "vd", "ad", "d", "a")
+    """A verb, adverb or adjective (提高, 完成): what is done to a subject, not a subject."""
+    return figures.word_flag(word) in ("v", "vd", "ad", "d", "a")
 
 
 FOLLOWS_DECLINED = "现有政策文件中未找到能回答这个问题的内容（同上）。"

@@ -22,6 +22,7 @@ def corpus_terms(engine) -> frozenset[str]:
     def build():
         num, method = rx("coined_term", "numeral"), rx("coined_term", "named_method")
         return frozenset(t for d in engine.documents for t in map(squeeze, QUOTED.findall(engine.doc_text(d.doc_id)))
+                         # a method name is a label when it names more than the kind (“穿针引线工作法”, not “工作法”)
                          if len(t) >= 2 and (num.search(t) or (len(t) >= 5 and method.search(t))))
     return engine.derived("coined_terms", build)
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ...evidence import content_terms, coverage
+from ...evidence import QUESTION_WORDS, content_terms, coverage
 from ...query import Query
-from ...search import _jieba
+from ...search import _jieba, stopwords
 from ...types import Target
 from .. import cues
 from ..build import Builder
@@ -130,14 +130,21 @@ def rank_targets(ctx: Context, groups, hits, docs: list[str]) -> list[tuple[floa
 
 
 @lru_cache(maxsize=4096)
-def is_subject_term(word: str) -> bool:
-    """A domain term (user dictionary) or a longer noun: what a figure is about (网格员, 家庭医生), as
-    opposed to what is asked of it (补贴, 计划)."""
+def word_flag(word: str) -> str:
+    """The part of speech of a word that the tokenizer keeps whole ("" when it splits it); user-dictionary
+    terms are "x"."""
     import jieba.posseg as pseg
 
     _jieba()  # the user dictionary is loaded
     toks = list(pseg.cut(word))
-    return len(toks) == 1 and (toks[0].flag == "x" or (toks[0].flag.startswith("n") and len(word) >= 3))
+    return toks[0].flag if len(toks) == 1 else ""
+
+
+def is_subject_term(word: str) -> bool:
+    """A domain term (user dictionary) or a longer noun: what a figure is about (网格员, 家庭医生), as
+    opposed to what is asked of it (补贴, 计划)."""
+    flag = word_flag(word)
+    return flag == "x" or (flag.startswith("n") and len(word) >= 3)
 
 
 def subject_missing(ctx: Context, t: Target, groups, docs: list[str]) -> list[str]:
@@ -158,8 +165,6 @@ def subject_missing(ctx: Context, t: Target, groups, docs: list[str]) -> list[st
 def question_runs(question: str) -> tuple[tuple[str, ...], ...]:
     """Runs of adjacent content words of a question (应急|广播, 智能|快件|箱): the words a compound term is
     made of when the tokenizer splits it. Place names and question words end a run."""
-    from ...evidence import QUESTION_WORDS
-    from ...search import stopwords
     import jieba.posseg as pseg
 
     _jieba()
@@ -193,8 +198,16 @@ def said_of(word: str, text: str) -> bool:
     """The word, one of its synonyms, or each part of a compound word (服务中心: 服务, 中心) is in text."""
     if word in text or any(s in text for s in synonyms_of(word)):
         return True
-    parts = [w for w in _jieba().lcut_for_search(word) if len(w) >= 2 and w != word]
-    return len(word) >= 4 and bool(parts) and all(w in text for w in parts)
+    parts = word_parts(word)
+    return bool(parts) and all(w in text for w in parts)
+
+
+@lru_cache(maxsize=4096)
+def word_parts(word: str) -> tuple[str, ...]:
+    """The words a compound word of four or more characters is made of (服务中心: 服务, 中心)."""
+    if len(word) < 4:
+        return ()
+    return tuple(w for w in _jieba().lcut_for_search(word) if len(w) >= 2 and w != word)
 
 
 def phrase_missing(ctx: Context, t: Target, question: str) -> list[str]:
@@ -226,6 +239,7 @@ def phrase_missing(ctx: Context, t: Target, question: str) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def synonyms_of(word: str) -> tuple[str, ...]:
+    """The synonym-list terms and thesaurus synonyms of a word (the lexicon the retrievers expand with)."""
     from ...lexicon import default_lexicon
 
     lex = default_lexicon()
